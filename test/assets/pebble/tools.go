@@ -1,0 +1,9 @@
+//go:build tools
+
+// Package tools pins the upstream commands the tests run; it is never built itself.
+package tools
+
+import (
+	_ "github.com/letsencrypt/pebble/v2/cmd/pebble"
+	_ "github.com/letsencrypt/pebble/v2/cmd/pebble-challtestsrv"
+)

@@ -1,0 +1,7 @@
+import { stopSharedCluster } from './shared-cluster.js';
+
+export const mochaHooks = {
+  async afterAll(): Promise<void> {
+    await stopSharedCluster();
+  },
+};

@@ -3,8 +3,7 @@ import { stringify } from 'yaml';
 const b64 = (pem: string): string => Buffer.from(pem).toString('base64');
 
 export type KubeconfigCredentials =
-  | { readonly clientCertPem: string; readonly clientKeyPem: string }
-  | { readonly token: string };
+  { readonly clientCertPem: string; readonly clientKeyPem: string } | { readonly token: string };
 
 /** A kubeconfig document with one cluster, one user and one current context. */
 export function kubeconfigYaml(

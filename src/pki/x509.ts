@@ -6,8 +6,8 @@
 import { webcrypto, randomBytes } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
 
-// @peculiar/x509 types the provider as the DOM Crypto, which Node's webcrypto implements.
-x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[1]);
+// Node's WebCrypto backs every key and signature; no native addon or OpenSSL binary is needed.
+x509.cryptoProvider.set(webcrypto);
 
 type CryptoKeyPair = webcrypto.CryptoKeyPair;
 type CryptoKey = webcrypto.CryptoKey;
@@ -81,7 +81,12 @@ export async function createCertificateAuthority(
       await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
     ],
   });
-  return { cert, keys, certPem: pem(cert.rawData, 'CERTIFICATE'), keyPem: await privateKeyToPem(keys.privateKey) };
+  return {
+    cert,
+    keys,
+    certPem: pem(cert.rawData, 'CERTIFICATE'),
+    keyPem: await privateKeyToPem(keys.privateKey),
+  };
 }
 
 const EXTENDED_USAGES: Record<CertificateRequest['usage'], x509.ExtendedKeyUsage[]> = {
@@ -117,5 +122,10 @@ export async function issueCertificate(ca: KeyAndCert, request: CertificateReque
     signingAlgorithm: EC_ALGORITHM,
     extensions,
   });
-  return { cert, keys, certPem: pem(cert.rawData, 'CERTIFICATE'), keyPem: await privateKeyToPem(keys.privateKey) };
+  return {
+    cert,
+    keys,
+    certPem: pem(cert.rawData, 'CERTIFICATE'),
+    keyPem: await privateKeyToPem(keys.privateKey),
+  };
 }

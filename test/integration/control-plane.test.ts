@@ -1,11 +1,6 @@
 import { existsSync } from 'node:fs';
 import { expect } from 'chai';
-import {
-  CoreV1Api,
-  CustomObjectsApi,
-  PatchStrategy,
-  setHeaderOptions,
-} from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { KubeClient, type WatchEvent } from '../../src/runtime/kube/client.js';
 import { ApiError } from '../../src/runtime/kube/errors.js';
 import type { KubeObject } from '../../src/runtime/kube/resource.js';
@@ -95,9 +90,10 @@ describe('local control plane (real etcd + kube-apiserver)', function () {
       metadata: { name: 'bad' },
       spec: { size: -1 },
     };
-    const error = await custom
-      .createNamespacedCustomObject({ ...widgets, namespace: 'default', body })
-      .then(() => undefined, (e: unknown) => e);
+    const error = await custom.createNamespacedCustomObject({ ...widgets, namespace: 'default', body }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(statusCode(error)).to.equal(422);
     expect(String((error as { body?: unknown }).body)).to.contain('spec.size');
   });

@@ -4,11 +4,21 @@
  * sockets under load), a deadline on every request, and a counter of requests by verb and code.
  */
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest, type RequestOptions as HttpsRequestOptions } from 'node:https';
+import {
+  Agent as HttpsAgent,
+  request as httpsRequest,
+  type RequestOptions as HttpsRequestOptions,
+} from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { Counter, type Registry } from 'prom-client';
 import { ApiError, type Status } from './errors.js';
-import { apiVersionOf, resourcePath, type KubeObject, type ObjectList, type ResourceType } from './resource.js';
+import {
+  apiVersionOf,
+  resourcePath,
+  type KubeObject,
+  type ObjectList,
+  type ResourceType,
+} from './resource.js';
 
 export type Verb = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete';
 type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -113,33 +123,43 @@ export class KubeClient {
     if (code !== 200) throw apiError(code, await readBody(response), 'GET', path);
     await new Promise<void>((resolve, reject) => {
       let buffered = '';
+      // The handler's own error wins over the 'aborted'/'close' that destroying the stream causes.
+      let failure: unknown;
+      const settle = (error?: unknown): void => {
+        const cause = failure ?? error;
+        if (cause === undefined) resolve();
+        else reject(cause instanceof Error ? cause : new Error('watch failed'));
+      };
       response.setEncoding('utf8');
       response.on('data', (chunk: string) => {
         buffered += chunk;
         let newline: number;
-        while ((newline = buffered.indexOf('\n')) >= 0) {
+        while (failure === undefined && (newline = buffered.indexOf('\n')) >= 0) {
           const line = buffered.slice(0, newline).trim();
           buffered = buffered.slice(newline + 1);
           if (!line) continue;
           try {
             onEvent(JSON.parse(line) as WatchEvent);
           } catch (error) {
-            response.destroy(error as Error);
-            return;
+            failure = error;
+            response.destroy();
           }
         }
       });
-      response.on('end', resolve);
-      response.on('error', reject);
-      response.on('aborted', () => reject(new Error('watch aborted')));
-      response.on('close', resolve);
+      response.on('end', () => settle());
+      response.on('error', settle);
+      response.on('aborted', () => settle(new Error('watch aborted')));
+      response.on('close', () => settle());
     });
   }
 
   // Typed helpers over request(); each names its verb so the request counter is exact.
 
   get<T extends KubeObject>(type: ResourceType, namespace: string | undefined, name: string): Promise<T> {
-    return this.request<T>('GET', resourcePath(type, namespace, name), { verb: 'get', resource: type.plural });
+    return this.request<T>('GET', resourcePath(type, namespace, name), {
+      verb: 'get',
+      resource: type.plural,
+    });
   }
 
   list<T extends KubeObject>(
@@ -167,12 +187,16 @@ export class KubeClient {
   }
 
   update<T extends KubeObject>(type: ResourceType, obj: T, subresource?: string): Promise<T> {
-    return this.request<T>('PUT', resourcePath(type, obj.metadata.namespace, obj.metadata.name, subresource), {
-      body: { apiVersion: apiVersionOf(type), kind: type.kind, ...obj },
-      query: { fieldManager: FIELD_MANAGER },
-      verb: 'update',
-      resource: type.plural,
-    });
+    return this.request<T>(
+      'PUT',
+      resourcePath(type, obj.metadata.namespace, obj.metadata.name, subresource),
+      {
+        body: { apiVersion: apiVersionOf(type), kind: type.kind, ...obj },
+        query: { fieldManager: FIELD_MANAGER },
+        verb: 'update',
+        resource: type.plural,
+      },
+    );
   }
 
   /** JSON merge patch (RFC 7386), optionally on a subresource such as `status`. */
@@ -193,18 +217,31 @@ export class KubeClient {
   }
 
   /** Server-side apply with our field manager; `force` takes over fields other managers own. */
-  apply<T extends KubeObject>(type: ResourceType, obj: T, options: { force?: boolean; subresource?: string } = {}): Promise<T> {
+  apply<T extends KubeObject>(
+    type: ResourceType,
+    obj: T,
+    options: { force?: boolean; subresource?: string } = {},
+  ): Promise<T> {
     const body = { apiVersion: apiVersionOf(type), kind: type.kind, ...obj };
-    return this.request<T>('PATCH', resourcePath(type, obj.metadata.namespace, obj.metadata.name, options.subresource), {
-      body,
-      contentType: APPLY_PATCH,
-      query: { fieldManager: FIELD_MANAGER, force: options.force ?? true },
-      verb: 'patch',
-      resource: type.plural,
-    });
+    return this.request<T>(
+      'PATCH',
+      resourcePath(type, obj.metadata.namespace, obj.metadata.name, options.subresource),
+      {
+        body,
+        contentType: APPLY_PATCH,
+        query: { fieldManager: FIELD_MANAGER, force: options.force ?? true },
+        verb: 'patch',
+        resource: type.plural,
+      },
+    );
   }
 
-  delete(type: ResourceType, namespace: string | undefined, name: string, query: RequestOptions['query'] = {}): Promise<Status> {
+  delete(
+    type: ResourceType,
+    namespace: string | undefined,
+    name: string,
+    query: RequestOptions['query'] = {},
+  ): Promise<Status> {
     return this.request<Status>('DELETE', resourcePath(type, namespace, name), {
       query,
       verb: 'delete',

@@ -1,0 +1,54 @@
+/**
+ * Wiring for `gateway-worker operator`: builds the pieces from the configuration and lists the
+ * components in start order. New controllers are added to that list, nowhere else.
+ */
+import { KubeConfig } from '@kubernetes/client-node';
+import type { Config } from '../config/index.js';
+import { ApiServerConnection } from '../runtime/api-server-connection.js';
+import type { Component } from '../runtime/component.js';
+import { HealthServer } from '../runtime/health-server.js';
+import type { Logger } from '../runtime/logger.js';
+import { createMetricsRegistry } from '../runtime/metrics.js';
+import { Operator } from '../runtime/operator.js';
+import { runUntilSignal, type RunOptions } from '../runtime/run-until-signal.js';
+
+export interface OperatorDeps extends RunOptions {
+  /** Defaults to `loadFromDefault()`: in-cluster service account, else KUBECONFIG or ~/.kube/config. */
+  kubeConfig?: KubeConfig;
+  /** Interface the health server binds; all interfaces when absent. */
+  httpHost?: string;
+}
+
+export function buildOperator(config: Config, logger: Logger, deps: OperatorDeps = {}): Operator {
+  const kubeConfig = deps.kubeConfig ?? defaultKubeConfig();
+  const registry = createMetricsRegistry();
+  const health = new HealthServer({ port: config.httpPort, host: deps.httpHost, registry, logger });
+
+  const apiServer = new ApiServerConnection(kubeConfig, logger);
+  health.addReadinessCheck(apiServer.name, apiServer.readiness);
+
+  const components: Component[] = [
+    apiServer,
+    // Later issues add, in this order: leader election, informer caches, controllers, gRPC server.
+  ];
+  return new Operator({ health, components, logger });
+}
+
+/** Runs the operator until SIGTERM/SIGINT; resolves with the process exit code. */
+export function runOperator(config: Config, logger: Logger, deps: OperatorDeps = {}): Promise<number> {
+  logger.info('starting gateway-worker operator', {
+    httpPort: config.httpPort,
+    grpcPort: config.grpcPort,
+    queueWorkers: config.queueWorkers,
+    watchNamespaces: config.watchNamespaces.length > 0 ? config.watchNamespaces : 'all',
+    podNamespace: config.podNamespace,
+    leaderElection: config.leaderElection,
+  });
+  return runUntilSignal(buildOperator(config, logger, deps), logger, deps);
+}
+
+function defaultKubeConfig(): KubeConfig {
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromDefault();
+  return kubeConfig;
+}

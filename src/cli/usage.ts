@@ -1,0 +1,45 @@
+import { readFileSync } from 'node:fs';
+
+export const COMMANDS = {
+  operator: 'run the Kubernetes operator (the default)',
+  agent: 'run the reference gateway agent',
+  validate: 'validate manifests offline: validate -f PATH',
+  backup: "save the gateway's custom resources and their results",
+  restore: 'restore custom resources from a backup',
+  rollback: 'return a resource to an earlier applied version',
+  waf: 'inspect and test WAF rule sets',
+  routes: 'inspect compiled routes',
+} as const;
+
+export type CommandName = keyof typeof COMMANDS;
+
+export function isCommand(name: string): name is CommandName {
+  return Object.hasOwn(COMMANDS, name);
+}
+
+export function usage(configKeys: readonly string[]): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((name) => name.length)) + 3;
+  const commands = Object.entries(COMMANDS).map(([name, text]) => `  ${name.padEnd(width)}${text}`);
+  return [
+    'Usage: gateway-worker [command] [options]',
+    '',
+    'Commands:',
+    ...commands,
+    '',
+    'Options:',
+    '  -h, --help     show this help',
+    '  --version      print the version',
+    '',
+    'Configuration comes from environment variables, over the YAML file named by CONFIG_FILE:',
+    `  ${configKeys.join(', ')}`,
+    '',
+  ].join('\n');
+}
+
+/** The package version; src/cli and dist/cli both sit two folders below package.json. */
+export function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
+  return pkg.version;
+}

@@ -1,0 +1,195 @@
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { expect } from 'chai';
+import { ConfigError, loadConfig, type Config } from './index.js';
+
+function files(contents: Record<string, string>): (path: string) => string {
+  return (path) => {
+    const text = contents[path];
+    if (text === undefined) throw new Error(`ENOENT: no such file or directory, open '${path}'`);
+    return text;
+  };
+}
+
+function configError(run: () => unknown): ConfigError {
+  try {
+    run();
+  } catch (err) {
+    expect(err).to.be.instanceOf(ConfigError);
+    return err as ConfigError;
+  }
+  expect.fail('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  it('returns the documented defaults when nothing is set', () => {
+    const expected: Config = {
+      grpcPort: 8080,
+      httpPort: 8081,
+      logLevel: 'info',
+      queueWorkers: 5,
+      watchNamespaces: [],
+      podNamespace: 'gateway-worker-system',
+      leaderElection: true,
+    };
+    expect(loadConfig({})).to.deep.equal(expected);
+  });
+
+  it('reads every key from the environment and ignores unrelated variables', () => {
+    const config = loadConfig({
+      GRPC_PORT: '9090',
+      HTTP_PORT: '9091',
+      LOG_LEVEL: 'debug',
+      QUEUE_WORKERS: '12',
+      WATCH_NAMESPACES: 'team-a, team-b,,',
+      POD_NAMESPACE: 'ops',
+      LEADER_ELECTION: 'false',
+      POD_NAME: 'gateway-worker-7d9f-abcde',
+      HOME: '/root',
+      grpc_port: 'not-a-port',
+    });
+    expect(config).to.deep.equal({
+      grpcPort: 9090,
+      httpPort: 9091,
+      logLevel: 'debug',
+      queueWorkers: 12,
+      watchNamespaces: ['team-a', 'team-b'],
+      podNamespace: 'ops',
+      leaderElection: false,
+      podName: 'gateway-worker-7d9f-abcde',
+    });
+  });
+
+  it('returns a frozen object whose namespace list is frozen too', () => {
+    const config = loadConfig({ WATCH_NAMESPACES: 'a' });
+    expect(Object.isFrozen(config)).to.equal(true);
+    expect(Object.isFrozen(config.watchNamespaces)).to.equal(true);
+  });
+
+  it('takes typed values from the file and lets the environment override them', () => {
+    const readFile = files({
+      '/etc/gw.yaml': [
+        'GRPC_PORT: 7000',
+        'QUEUE_WORKERS: 8',
+        'LEADER_ELECTION: false',
+        'WATCH_NAMESPACES: [one, two]',
+        'LOG_LEVEL: warn',
+      ].join('\n'),
+    });
+    const config = loadConfig({ CONFIG_FILE: '/etc/gw.yaml', QUEUE_WORKERS: '3', LOG_LEVEL: '' }, readFile);
+    expect(config).to.include({ grpcPort: 7000, queueWorkers: 3, leaderElection: false, logLevel: 'warn' });
+    expect(config.watchNamespaces).to.deep.equal(['one', 'two']);
+  });
+
+  it('accepts an empty file as no settings', () => {
+    expect(loadConfig({ CONFIG_FILE: '/empty.yaml' }, files({ '/empty.yaml': '' })).grpcPort).to.equal(8080);
+  });
+
+  const badValues: { name: string; env: Record<string, string>; file?: string; message: string }[] = [
+    {
+      name: 'a port that is not a number',
+      env: { GRPC_PORT: 'abc' },
+      message: 'invalid configuration: GRPC_PORT=abc: must be an integer from 1 to 65535',
+    },
+    {
+      name: 'a port above 65535',
+      env: { HTTP_PORT: '70000' },
+      message: 'invalid configuration: HTTP_PORT=70000: must be an integer from 1 to 65535',
+    },
+    {
+      name: 'zero queue workers',
+      env: { QUEUE_WORKERS: '0' },
+      message: 'invalid configuration: QUEUE_WORKERS=0: must be an integer from 1 to 100',
+    },
+    {
+      name: 'a fractional worker count',
+      env: { QUEUE_WORKERS: '2.5' },
+      message: 'invalid configuration: QUEUE_WORKERS=2.5: must be an integer from 1 to 100',
+    },
+    {
+      name: 'an unknown log level',
+      env: { LOG_LEVEL: 'loud' },
+      message: 'invalid configuration: LOG_LEVEL=loud: must be one of error, warn, info, debug',
+    },
+    {
+      name: 'a boolean that is neither true nor false',
+      env: { LEADER_ELECTION: 'maybe' },
+      message: 'invalid configuration: LEADER_ELECTION=maybe: must be true or false',
+    },
+    {
+      name: 'a watched namespace that is not a DNS label',
+      env: { WATCH_NAMESPACES: 'team-a,Team_B' },
+      message:
+        'invalid configuration: WATCH_NAMESPACES=team-a,Team_B: entry Team_B is not valid; must be a comma-separated list where each entry is a DNS-1123 label',
+    },
+    {
+      name: 'a pod namespace that is not a DNS label',
+      env: { POD_NAMESPACE: '-ops' },
+      message: 'invalid configuration: POD_NAMESPACE=-ops: must be a DNS-1123 label',
+    },
+    {
+      name: 'a bad value in the file',
+      env: { CONFIG_FILE: '/etc/gw.yaml' },
+      file: 'QUEUE_WORKERS: 500',
+      message: 'invalid configuration: QUEUE_WORKERS=500 (in /etc/gw.yaml): must be an integer from 1 to 100',
+    },
+    {
+      name: 'a number where the file needs a boolean',
+      env: { CONFIG_FILE: '/etc/gw.yaml' },
+      file: 'LEADER_ELECTION: 1',
+      message: 'invalid configuration: LEADER_ELECTION=1 (in /etc/gw.yaml): must be true or false',
+    },
+    {
+      name: 'an unknown key in the file',
+      env: { CONFIG_FILE: '/etc/gw.yaml' },
+      file: 'grpcPort: 9000',
+      message:
+        'invalid configuration: grpcPort=9000 (in /etc/gw.yaml): unknown key; must be one of GRPC_PORT, HTTP_PORT',
+    },
+    {
+      name: 'a file that is a list rather than a mapping',
+      env: { CONFIG_FILE: '/etc/gw.yaml' },
+      file: '- GRPC_PORT: 1',
+      message:
+        'invalid configuration: CONFIG_FILE=/etc/gw.yaml: must be a YAML mapping of configuration keys, got a list',
+    },
+    {
+      name: 'a file that is not YAML',
+      env: { CONFIG_FILE: '/etc/gw.yaml' },
+      file: 'GRPC_PORT: [1\n  oops: {',
+      message: 'invalid configuration: CONFIG_FILE=/etc/gw.yaml: not valid YAML',
+    },
+    {
+      name: 'a missing file',
+      env: { CONFIG_FILE: '/nope.yaml' },
+      message: 'invalid configuration: CONFIG_FILE=/nope.yaml: cannot read the file (ENOENT',
+    },
+  ];
+
+  for (const { name, env, file, message } of badValues) {
+    it(`rejects ${name} with one line naming the key and what is allowed`, () => {
+      const readFile = files(file === undefined ? {} : { '/etc/gw.yaml': file });
+      const error = configError(() => loadConfig(env, readFile));
+      expect(error.message).to.have.string(message);
+      expect(error.message).not.to.include('\n');
+    });
+  }
+});
+
+describe('gateway-worker operator with a bad configuration', () => {
+  it('exits with code 2 and a single stderr line naming the key', function () {
+    this.timeout(30_000);
+    const bin = fileURLToPath(new URL('../../bin/gateway-worker.js', import.meta.url));
+    const result = spawnSync(process.execPath, [bin, 'operator'], {
+      env: { PATH: process.env.PATH, QUEUE_WORKERS: '0' },
+      encoding: 'utf8',
+      timeout: 25_000,
+    });
+    expect(result.status, result.stderr).to.equal(2);
+    const lines = result.stderr.trimEnd().split('\n');
+    expect(lines).to.have.length(1);
+    expect(lines[0]).to.match(
+      /^gateway-worker: invalid configuration: QUEUE_WORKERS=0: must be an integer from 1 to 100$/,
+    );
+  });
+});

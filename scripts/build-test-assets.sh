@@ -22,6 +22,7 @@ sets=(
   "helm|helm.sh/helm/v3|helm.sh/helm/v3/cmd/helm=helm"
   "grpcurl|github.com/fullstorydev/grpcurl|github.com/fullstorydev/grpcurl/cmd/grpcurl=grpcurl"
   "grpc-health-probe|github.com/grpc-ecosystem/grpc-health-probe|github.com/grpc-ecosystem/grpc-health-probe=grpc-health-probe"
+  "promtool|github.com/prometheus/prometheus|github.com/prometheus/prometheus/cmd/promtool=promtool"
 )
 
 # Built outside the Kubernetes release tooling, the binaries would report v0.0.0-master.

@@ -2,15 +2,22 @@
  * Wiring for `gateway-worker operator`: builds the pieces from the configuration and lists the
  * components in start order. New controllers are added to that list, nowhere else.
  */
+import { hostname } from 'node:os';
 import { KubeConfig } from '@kubernetes/client-node';
 import type { Config } from '../config/index.js';
 import { ApiServerConnection } from '../runtime/api-server-connection.js';
 import type { Component } from '../runtime/component.js';
+import { Manager } from '../runtime/controller/manager.js';
+import { KubeClient } from '../runtime/kube/client.js';
+import { LeaderElector, defaultIdentity } from '../runtime/leader-election.js';
 import { HealthServer } from '../runtime/health-server.js';
 import type { Logger } from '../runtime/logger.js';
 import { createMetricsRegistry } from '../runtime/metrics.js';
 import { Operator } from '../runtime/operator.js';
 import { runUntilSignal, type RunOptions } from '../runtime/run-until-signal.js';
+
+/** The Lease the replicas campaign for, in POD_NAMESPACE. */
+export const LEASE_NAME = 'gateway-worker-leader';
 
 export interface OperatorDeps extends RunOptions {
   /** Defaults to `loadFromDefault()`: in-cluster service account, else KUBECONFIG or ~/.kube/config. */
@@ -27,10 +34,31 @@ export function buildOperator(config: Config, logger: Logger, deps: OperatorDeps
   const apiServer = new ApiServerConnection(kubeConfig, logger);
   health.addReadinessCheck(apiServer.name, apiServer.readiness);
 
-  const components: Component[] = [
-    apiServer,
-    // Later issues add, in this order: leader election, informer caches, controllers, gRPC server.
-  ];
+  const client = new KubeClient(kubeConfig, { registry });
+  const identity = defaultIdentity(config.podName, hostname());
+  const manager = new Manager({
+    client,
+    logger,
+    registry,
+    namespaces: config.watchNamespaces,
+    leaderElection: config.leaderElection
+      ? (callbacks) =>
+          new LeaderElector({
+            client,
+            namespace: config.podNamespace,
+            name: LEASE_NAME,
+            identity,
+            logger: logger.child({ component: 'leader-election' }),
+            registry,
+            ...callbacks,
+          })
+      : undefined,
+  });
+  health.addReadinessCheck('informers', manager.readiness);
+
+  // Controllers are registered here, and only here, as later issues add them.
+
+  const components: Component[] = [apiServer, manager];
   return new Operator({ health, components, logger });
 }
 

@@ -28,6 +28,7 @@ const BINARIES = {
     module: 'github.com/grpc-ecosystem/grpc-health-probe',
     env: 'TEST_ASSET_GRPC_HEALTH_PROBE',
   },
+  promtool: { set: 'promtool', module: 'github.com/prometheus/prometheus', env: 'TEST_ASSET_PROMTOOL' },
 } as const;
 
 export type AssetName = keyof typeof BINARIES;

@@ -28,7 +28,7 @@ export function createLogger(level: LogLevel, stream: NodeJS.WritableStream = pr
     format: format.printf((info) => toLine(info.level, String(info.message), info.fields as LogFields)),
     // winston declares its transports as interfaces with construct signatures, which this rule
     // cannot tell from a real TransportStream; the object is one.
-     
+
     transports: [new transports.Stream({ stream })],
   });
   return new WinstonLogger(winston, {});

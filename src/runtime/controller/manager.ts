@@ -20,6 +20,7 @@ export interface LeaderElection {
 }
 
 export interface ManagerOptions {
+  /** Shared by every informer and controller; closed when the manager stops. */
   readonly client: KubeClient;
   readonly logger: Logger;
   readonly registry?: Registry;
@@ -120,6 +121,7 @@ export class Manager implements Component {
     await this.elector?.stop();
     await this.electing;
     await Promise.all([...this.informers.values()].map((i) => i.stop()));
+    this.options.client.close();
   }
 
   private onStartedLeading(): void {

@@ -1,0 +1,110 @@
+import { expect } from 'chai';
+import { FakeClock } from '../clock.js';
+import { silentLogger } from '../logger.js';
+import { createMetricsRegistry } from '../metrics.js';
+import { Controller, TerminalError, type ReconcileResult } from './controller.js';
+
+/** Lets the workers run everything that is ready now (no timers involved). */
+async function settle(): Promise<void> {
+  for (let i = 0; i < 10; i++) await new Promise((resolve) => setImmediate(resolve));
+}
+
+function harness(behaviour: (attempt: number) => ReconcileResult | undefined) {
+  const clock = new FakeClock(0);
+  const registry = createMetricsRegistry();
+  const runs: number[] = [];
+  const controller = new Controller({
+    name: 'test',
+    workers: 2,
+    logger: silentLogger,
+    registry,
+    clock,
+    reconcile: () => {
+      runs.push(clock.now());
+      return Promise.resolve(behaviour(runs.length));
+    },
+  });
+  return { clock, registry, runs, controller };
+}
+
+async function counter(registry: ReturnType<typeof createMetricsRegistry>, name: string, labels: Record<string, string>) {
+  const metric = await registry.getSingleMetric(name)?.get();
+  return metric?.values.find((v) => Object.entries(labels).every(([k, l]) => v.labels[k] === l))?.value ?? 0;
+}
+
+describe('controller reconcile results (injected clock)', () => {
+  it('retries an error after 5, 10, 20 ms and forgets the failures on success', async () => {
+    const { clock, runs, controller, registry } = harness((n) => {
+      if (n <= 3) throw new Error('API server said no');
+      return undefined;
+    });
+    await controller.start();
+    controller.enqueue('ns/a');
+    await settle();
+    for (const step of [4, 1, 9, 1, 19, 1]) {
+      clock.advance(step);
+      await settle();
+    }
+    expect(runs).to.deep.equal([0, 5, 15, 35]);
+    expect(await counter(registry, 'controller_runtime_reconcile_errors_total', { controller: 'test' })).to.equal(3);
+    expect(await counter(registry, 'controller_runtime_reconcile_total', { controller: 'test', result: 'success' })).to.equal(1);
+    clock.advance(10_000_000);
+    await settle();
+    expect(runs).to.have.length(4);
+    await controller.stop();
+  });
+
+  it('runs again after requeueAfter and not before', async () => {
+    const { clock, runs, controller } = harness(() => ({ requeueAfterMs: 60_000 }));
+    await controller.start();
+    controller.enqueue('ns/a');
+    await settle();
+    clock.advance(59_999);
+    await settle();
+    expect(runs).to.deep.equal([0]);
+    clock.advance(1);
+    await settle();
+    expect(runs).to.deep.equal([0, 60_000]);
+    await controller.stop();
+  });
+
+  it('does not retry a terminal error until the key is queued again', async () => {
+    const { clock, runs, controller, registry } = harness(() => {
+      throw new TerminalError('spec.dnsNames[0]: not a DNS name');
+    });
+    await controller.start();
+    controller.enqueue('ns/a');
+    await settle();
+    clock.advance(10_000_000);
+    await settle();
+    expect(runs).to.have.length(1);
+    expect(await counter(registry, 'controller_runtime_terminal_reconcile_errors_total', { controller: 'test' })).to.equal(1);
+    controller.enqueue('ns/a');
+    await settle();
+    expect(runs).to.have.length(2);
+    await controller.stop();
+  });
+
+  it('survives a panic (a thrown non-Error), counts it and retries with backoff', async () => {
+    const { clock, runs, controller, registry } = harness((n) => {
+      if (n === 1) throw 'boom' as unknown as Error;
+      return undefined;
+    });
+    await controller.start();
+    controller.enqueue('ns/a');
+    await settle();
+    clock.advance(5);
+    await settle();
+    expect(runs).to.deep.equal([0, 5]);
+    expect(await counter(registry, 'controller_runtime_reconcile_panics_total', { controller: 'test' })).to.equal(1);
+    await controller.stop();
+  });
+
+  it('reports max concurrent reconciles and idle workers', async () => {
+    const { controller, registry } = harness(() => undefined);
+    expect(await counter(registry, 'controller_runtime_max_concurrent_reconciles', { controller: 'test' })).to.equal(2);
+    expect(await counter(registry, 'controller_runtime_active_workers', { controller: 'test' })).to.equal(0);
+    await controller.start();
+    await controller.stop();
+  });
+});

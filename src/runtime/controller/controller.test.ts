@@ -27,7 +27,11 @@ function harness(behaviour: (attempt: number) => ReconcileResult | undefined) {
   return { clock, registry, runs, controller };
 }
 
-async function counter(registry: ReturnType<typeof createMetricsRegistry>, name: string, labels: Record<string, string>) {
+async function counter(
+  registry: ReturnType<typeof createMetricsRegistry>,
+  name: string,
+  labels: Record<string, string>,
+) {
   const metric = await registry.getSingleMetric(name)?.get();
   return metric?.values.find((v) => Object.entries(labels).every(([k, l]) => v.labels[k] === l))?.value ?? 0;
 }
@@ -46,8 +50,15 @@ describe('controller reconcile results (injected clock)', () => {
       await settle();
     }
     expect(runs).to.deep.equal([0, 5, 15, 35]);
-    expect(await counter(registry, 'controller_runtime_reconcile_errors_total', { controller: 'test' })).to.equal(3);
-    expect(await counter(registry, 'controller_runtime_reconcile_total', { controller: 'test', result: 'success' })).to.equal(1);
+    expect(
+      await counter(registry, 'controller_runtime_reconcile_errors_total', { controller: 'test' }),
+    ).to.equal(3);
+    expect(
+      await counter(registry, 'controller_runtime_reconcile_total', {
+        controller: 'test',
+        result: 'success',
+      }),
+    ).to.equal(1);
     clock.advance(10_000_000);
     await settle();
     expect(runs).to.have.length(4);
@@ -78,7 +89,9 @@ describe('controller reconcile results (injected clock)', () => {
     clock.advance(10_000_000);
     await settle();
     expect(runs).to.have.length(1);
-    expect(await counter(registry, 'controller_runtime_terminal_reconcile_errors_total', { controller: 'test' })).to.equal(1);
+    expect(
+      await counter(registry, 'controller_runtime_terminal_reconcile_errors_total', { controller: 'test' }),
+    ).to.equal(1);
     controller.enqueue('ns/a');
     await settle();
     expect(runs).to.have.length(2);
@@ -96,13 +109,17 @@ describe('controller reconcile results (injected clock)', () => {
     clock.advance(5);
     await settle();
     expect(runs).to.deep.equal([0, 5]);
-    expect(await counter(registry, 'controller_runtime_reconcile_panics_total', { controller: 'test' })).to.equal(1);
+    expect(
+      await counter(registry, 'controller_runtime_reconcile_panics_total', { controller: 'test' }),
+    ).to.equal(1);
     await controller.stop();
   });
 
   it('reports max concurrent reconciles and idle workers', async () => {
     const { controller, registry } = harness(() => undefined);
-    expect(await counter(registry, 'controller_runtime_max_concurrent_reconciles', { controller: 'test' })).to.equal(2);
+    expect(
+      await counter(registry, 'controller_runtime_max_concurrent_reconciles', { controller: 'test' }),
+    ).to.equal(2);
     expect(await counter(registry, 'controller_runtime_active_workers', { controller: 'test' })).to.equal(0);
     await controller.start();
     await controller.stop();

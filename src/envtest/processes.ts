@@ -5,6 +5,9 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { openSync, closeSync, readFileSync, rmSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const REAPER = fileURLToPath(new URL('./reaper.sh', import.meta.url));
 
 const liveChildren = new Set<ChildProcess>();
 const liveDirs = new Set<string>();
@@ -82,10 +85,11 @@ export class ManagedProcess {
     installExitHooks();
     const fd = openSync(logFile, 'a');
     try {
-      const child = spawn(binary, args, {
-        stdio: ['ignore', fd, fd],
-        detached: options.detached ?? false,
-      });
+      // A detached process must outlive us; any other runs under the reaper, which kills it
+      // when our end of its stdin closes, so not even a SIGKILL of this process leaks it.
+      const child = options.detached
+        ? spawn(binary, args, { stdio: ['ignore', fd, fd], detached: true })
+        : spawn('bash', [REAPER, binary, ...args], { stdio: ['pipe', fd, fd] });
       if (options.detached) child.unref();
       else liveChildren.add(child);
       return new ManagedProcess(name, child, logFile);

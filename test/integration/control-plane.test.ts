@@ -1,4 +1,6 @@
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { KubeClient, type WatchEvent } from '../../src/runtime/kube/client.js';
@@ -140,4 +142,35 @@ describe('local control plane (real etcd + kube-apiserver)', function () {
       expect(() => process.kill(pid!, 0), `process ${pid} is gone`).to.throw();
     }
   });
+
+  localOnly(
+    'takes etcd and kube-apiserver down with a test process that is killed with SIGKILL',
+    async () => {
+      const script = fileURLToPath(new URL('../fixtures/scripts/start-and-wait.ts', import.meta.url));
+      const child = spawn(process.execPath, ['--import', 'tsx', script], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      const pids = await new Promise<{ etcd: number; apiServer: number }>((resolve, reject) => {
+        child.stdout.once('data', (chunk: Buffer) =>
+          resolve(JSON.parse(chunk.toString()) as { etcd: number; apiServer: number }),
+        );
+        child.once('exit', (code) => reject(new Error(`exited with ${code}`)));
+      });
+      child.kill('SIGKILL');
+      const alive = (pid: number): boolean => {
+        try {
+          process.kill(pid, 0);
+          return true;
+        } catch {
+          return false;
+        }
+      };
+      const deadline = Date.now() + 10_000;
+      while ((alive(pids.etcd) || alive(pids.apiServer)) && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(alive(pids.etcd), 'etcd').to.equal(false);
+      expect(alive(pids.apiServer), 'kube-apiserver').to.equal(false);
+    },
+  );
 });

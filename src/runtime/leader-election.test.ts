@@ -216,16 +216,16 @@ describe('LeaderElector (FakeClock, in-memory Lease)', () => {
         leaseTransitions: 4,
       });
       const b = candidate('b');
-      // Seen first at 0, so valid until 15 000; retries fall at 14 000 (wait) and 16 000 (take over).
-      await advance(clock, 15_990);
+      // Seen first at 0, so valid until 15 000: the standby wakes at that instant and takes over.
+      await advance(clock, 14_990);
       expect(b.elector.isLeader()).to.equal(false);
       await advance(clock, 10);
       expect(b.elector.isLeader()).to.equal(true);
-      expect(b.events).to.deep.equal(['leader:old', 'leader:b', 'started@16000']);
+      expect(b.events).to.deep.equal(['leader:old', 'leader:b', 'started@15000']);
       expect(server.spec).to.include({
         holderIdentity: 'b',
         leaseTransitions: 5,
-        acquireTime: microTime(T0 + 16_000),
+        acquireTime: microTime(T0 + 15_000),
       });
     });
   }
@@ -251,10 +251,10 @@ describe('LeaderElector (FakeClock, in-memory Lease)', () => {
     const gauge = await registry.getSingleMetric('leader_election_master_status')?.get();
     expect(gauge?.values[0]?.value).to.equal(0);
 
-    // The Lease still names us and nobody else took it: the next retry renews it and leads again.
+    // The Lease still names us and nobody else took it: the next poll (half a retry period) renews it.
     a.client.mode = 'ok';
     await advance(clock, 2_000);
-    expect(a.events).to.deep.equal(['leader:a', 'started@0', 'stopped@12000', 'started@14000']);
+    expect(a.events).to.deep.equal(['leader:a', 'started@0', 'stopped@12000', 'started@13000']);
     expect(server.spec?.leaseTransitions).to.equal(0);
   });
 
@@ -273,9 +273,9 @@ describe('LeaderElector (FakeClock, in-memory Lease)', () => {
     server.forceWrite({ ...server.spec, holderIdentity: 'thief', renewTime: microTime(clock.now()) });
     await advance(clock, 1_000);
     expect(a.events).to.deep.equal(['leader:a', 'started@0', 'leader:thief', 'stopped@4000']);
-    // The thief never renews: seen last at 4 000, so it is ours again at the first retry after 19 000.
+    // The thief never renews: seen last at 4 000, so it is ours again the moment it expires, at 19 000.
     await advance(clock, 16_000);
-    expect(a.events.slice(-2)).to.deep.equal(['leader:a', 'started@20000']);
+    expect(a.events.slice(-2)).to.deep.equal(['leader:a', 'started@19000']);
     expect(server.spec).to.include({ holderIdentity: 'a', leaseTransitions: 1 });
   });
 

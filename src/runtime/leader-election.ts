@@ -107,8 +107,10 @@ interface Lease extends KubeObject {
   spec?: LeaseSpec;
 }
 
-/** client-go's JitterFactor: acquire retries wait retryPeriod × [1, 2.2) so candidates spread out. */
+/** client-go's JitterFactor, kept for its rule that renewDeadline > 1.2 × retryPeriod. */
 const JITTER_FACTOR = 1.2;
+/** Spreads candidates' polls a little so that several standbys do not move in lockstep. */
+const CANDIDATE_JITTER = 0.2;
 const statusGauges = new WeakMap<Registry, Gauge<'name'>>();
 
 export class LeaderElector {
@@ -118,6 +120,7 @@ export class LeaderElector {
   private readonly leaseDurationMs: number;
   private readonly renewDeadlineMs: number;
   private readonly retryPeriodMs: number;
+  private expiresAt: number | undefined;
   private readonly requestTimeoutMs: number;
   private readonly clock: Clock;
   private readonly random: () => number;
@@ -183,12 +186,22 @@ export class LeaderElector {
     this.log.info('waiting to acquire the leader lease');
     while (!this.stopping) {
       await this.attemptOnce();
-      // Only candidates jitter: the leader's cadence must stay predictable against its deadline.
-      await this.sleep(
-        this.leading ? this.retryPeriodMs : this.retryPeriodMs * (1 + JITTER_FACTOR * this.random()),
-      );
+      await this.sleep(this.leading ? this.retryPeriodMs : this.candidateDelayMs());
     }
     await this.finish();
+  }
+
+  /**
+   * How long a candidate waits before looking again. A standby judges expiry from when it first
+   * saw the holder's latest renewal, so it polls at half the retry period (lightly jittered) to
+   * see renewals promptly, and wakes exactly at the computed expiry when that comes first: a
+   * killed leader is replaced within the lease duration plus about one poll, where client-go's
+   * retryPeriod × [1, 2.2) polling can add more than four seconds.
+   */
+  private candidateDelayMs(): number {
+    const poll = (this.retryPeriodMs / 2) * (1 + CANDIDATE_JITTER * this.random());
+    if (this.expiresAt === undefined) return poll;
+    return Math.min(poll, Math.max(0, this.expiresAt - this.clock.now()) + 1);
   }
 
   private async attemptOnce(): Promise<void> {
@@ -227,6 +240,7 @@ export class LeaderElector {
     this.observation = lease ? observeLease(this.observation, recordOf(lease), this.clock.now()) : undefined;
     if (this.observation) this.reportLeader(this.observation.record.holderIdentity);
     const decision = decideLease(this.observation, this.identity, this.clock.now(), this.leaseDurationMs);
+    this.expiresAt = decision.action === 'wait' ? decision.expiresAt : undefined;
     if (decision.action === 'wait') return false;
     try {
       const previous = this.observation?.record;

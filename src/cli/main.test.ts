@@ -40,7 +40,7 @@ describe('main', () => {
     expect(await run(['--version'])).to.deep.equal({ code: 0, stdout: `${pkg.version}\n`, stderr: '' });
   });
 
-  for (const command of ['agent', 'validate', 'backup', 'restore', 'rollback', 'waf', 'routes']) {
+  for (const command of ['agent', 'backup', 'restore', 'rollback', 'waf', 'routes']) {
     it(`says ${command} is not yet available and exits 1`, async () => {
       expect(await run([command])).to.deep.equal({
         code: 1,

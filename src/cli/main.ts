@@ -6,6 +6,7 @@ import { ConfigError, loadConfig } from '../config/index.js';
 import { configKeys } from '../config/schema.js';
 import { createLogger } from '../runtime/logger.js';
 import { runOperator } from './operator.js';
+import { runValidate } from './validate.js';
 import { isCommand, usage, version, type CommandName } from './usage.js';
 
 export interface Output {
@@ -46,6 +47,7 @@ async function run(
   env: NodeJS.ProcessEnv,
   out: Output,
 ): Promise<number> {
+  if (command === 'validate') return runValidate(args, out);
   if (command !== 'operator') {
     out.stderr(`gateway-worker ${command}: not yet available in this version\n`);
     return 1;

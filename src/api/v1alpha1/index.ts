@@ -1,0 +1,34 @@
+/**
+ * gateway.awesomeapi.com.br/v1alpha1: the schemas of our three kinds (the single source of truth),
+ * the TypeScript types derived from them, and where each kind lives in the API.
+ */
+import { certificateKind } from './certificate.js';
+import { routeConfigKind } from './routeconfig.js';
+import { wafRuleSetKind } from './wafruleset.js';
+import type { KindDefinition } from './schema/kind.js';
+
+export { certificateKind, routeConfigKind, wafRuleSetKind };
+export { keySize, type Certificate, type CertificateSpec, type CertificateStatus } from './certificate.js';
+export type { WafRuleSet, WafRuleSetSpec, WafRuleSetStatus, WafRule, WafCondition } from './wafruleset.js';
+export type { RouteConfig, RouteConfigSpec, RouteConfigStatus, Route, Backend } from './routeconfig.js';
+export {
+  API_VERSION,
+  CATEGORY,
+  GROUP,
+  VERSION,
+  type KindDefinition,
+  type InputOfKind,
+} from './schema/kind.js';
+export { crdFileName, crdFor, type CustomResourceDefinition } from './crd.js';
+
+/** Every kind of this version, in the order CRDs are generated and documented. */
+export const KINDS: readonly KindDefinition[] = [certificateKind, wafRuleSetKind, routeConfigKind];
+
+/** For KubeClient and informers: `client.get<Certificate>(CertificateResource, ns, name)`. */
+export const CertificateResource = certificateKind.resource;
+export const WafRuleSetResource = wafRuleSetKind.resource;
+export const RouteConfigResource = routeConfigKind.resource;
+
+export function kindNamed(kind: string): KindDefinition | undefined {
+  return KINDS.find((k) => k.kind === kind);
+}

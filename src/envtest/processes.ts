@@ -16,6 +16,7 @@ let hooksInstalled = false;
 function cleanupNow(): void {
   for (const child of liveChildren) {
     try {
+      child.stdin?.destroy();
       child.kill('SIGKILL');
     } catch {
       // already gone
@@ -106,7 +107,11 @@ export class ManagedProcess {
   async stop(graceMs = 5_000): Promise<void> {
     if (!this.running) return;
     this.child.kill('SIGTERM');
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
+    // Closing the reaper's stdin makes it SIGKILL the real process; the reaper itself follows.
+    const timer = setTimeout(() => {
+      this.child.stdin?.destroy();
+      this.child.kill('SIGKILL');
+    }, graceMs);
     await this.exited;
     clearTimeout(timer);
   }

@@ -146,7 +146,7 @@ export class LocalControlPlane {
         ...(this.options.extraApiServerArgs ?? []),
       ],
       join(this.dir, 'kube-apiserver.log'),
-      { detached: this.options.persistent ?? false, reapDir: this.dir },
+      { detached: this.options.persistent ?? false },
     );
     await this.waitFor(this.apiServer, () => this.probeApiServer());
   }
@@ -167,7 +167,7 @@ export class LocalControlPlane {
         '--log-level=warn',
       ],
       join(this.dir, 'etcd.log'),
-      { detached: this.options.persistent ?? false, reapDir: this.dir },
+      { detached: this.options.persistent ?? false },
     );
     await this.waitFor(this.etcd, async () => {
       const response = await fetch(`${this.etcdUrl}/health`);

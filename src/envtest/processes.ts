@@ -81,10 +81,7 @@ export class ManagedProcess {
     binary: string,
     args: readonly string[],
     logFile: string,
-    options: {
-      detached?: boolean;
-      /** removed if this process dies without cleaning up */ reapDir?: string;
-    } = {},
+    options: { detached?: boolean } = {},
   ): ManagedProcess {
     installExitHooks();
     const fd = openSync(logFile, 'a');
@@ -93,10 +90,7 @@ export class ManagedProcess {
       // when our end of its stdin closes, so not even a SIGKILL of this process leaks it.
       const child = options.detached
         ? spawn(binary, args, { stdio: ['ignore', fd, fd], detached: true })
-        : spawn('bash', [REAPER, binary, ...args], {
-            stdio: ['pipe', fd, fd],
-            env: { ...process.env, REAP_DIR: options.reapDir ?? '' },
-          });
+        : spawn('bash', [REAPER, binary, ...args], { stdio: ['pipe', fd, fd] });
       if (options.detached) child.unref();
       else liveChildren.add(child);
       return new ManagedProcess(name, child, logFile);

@@ -6,9 +6,7 @@ exec 3<&0 # background jobs get /dev/null as stdin unless told otherwise
 "$@" </dev/null &
 child=$!
 trap 'kill -TERM "$child" 2>/dev/null' TERM INT
-# On the parent's death, also remove the folder it could not remove itself (REAP_DIR).
-( cat <&3 >/dev/null; kill -KILL "$child" 2>/dev/null
-  if [ -n "${REAP_DIR:-}" ]; then sleep 0.2; rm -rf "$REAP_DIR"; fi ) &
+( cat <&3 >/dev/null; kill -KILL "$child" 2>/dev/null ) &
 watcher=$!
 code=0
 while kill -0 "$child" 2>/dev/null; do

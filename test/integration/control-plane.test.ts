@@ -150,9 +150,9 @@ describe('local control plane (real etcd + kube-apiserver)', function () {
       const child = spawn(process.execPath, ['--import', 'tsx', script], {
         stdio: ['ignore', 'pipe', 'inherit'],
       });
-      const pids = await new Promise<{ etcd: number; apiServer: number; dir: string }>((resolve, reject) => {
+      const pids = await new Promise<{ etcd: number; apiServer: number }>((resolve, reject) => {
         child.stdout.once('data', (chunk: Buffer) =>
-          resolve(JSON.parse(chunk.toString()) as { etcd: number; apiServer: number; dir: string }),
+          resolve(JSON.parse(chunk.toString()) as { etcd: number; apiServer: number }),
         );
         child.once('exit', (code) => reject(new Error(`exited with ${code}`)));
       });

@@ -4,14 +4,15 @@ import { Registry } from 'prom-client';
 import { FakeClock } from './clock.js';
 import { KubeClient, type RequestOptions } from './kube/client.js';
 import { ApiError } from './kube/errors.js';
-import type { KubeObject } from './kube/resource.js';
 import {
   decideLease,
   defaultIdentity,
   LeaderElector,
   microTime,
   observeLease,
+  type Lease,
   type LeaderElectorOptions,
+  type LeaseSpec,
   type LeaseDecision,
   type LeaseRecord,
   type Observation,
@@ -19,18 +20,6 @@ import {
 import { silentLogger } from './logger.js';
 
 type Method = Parameters<KubeClient['request']>[0];
-
-interface LeaseSpec {
-  holderIdentity?: string;
-  leaseDurationSeconds?: number;
-  acquireTime?: string;
-  renewTime?: string;
-  leaseTransitions?: number;
-}
-
-interface Lease extends KubeObject {
-  spec?: LeaseSpec;
-}
 
 /** One Lease with the API server's optimistic concurrency: enough to drive electors on a FakeClock. */
 class FakeLeaseServer {

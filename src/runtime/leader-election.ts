@@ -95,7 +95,7 @@ export interface LeaderElectorOptions {
   readonly onNewLeader?: (identity: string) => void;
 }
 
-interface LeaseSpec {
+export interface LeaseSpec {
   holderIdentity?: string;
   leaseDurationSeconds?: number;
   acquireTime?: string;
@@ -103,7 +103,7 @@ interface LeaseSpec {
   leaseTransitions?: number;
 }
 
-interface Lease extends KubeObject {
+export interface Lease extends KubeObject {
   spec?: LeaseSpec;
 }
 

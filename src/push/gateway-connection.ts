@@ -1,0 +1,300 @@
+/**
+ * One gateway pod: one gRPC connection and one SyncConfig stream, kept open with keepalive and
+ * re-opened with jittered backoff. It sends the pod's desired snapshot as it changes — the full
+ * state whenever a stream (re)opens, then only the types whose version changed — never a version
+ * the pod already has or has already rejected, certificates and rule sets before routes.
+ */
+import { Metadata, status, type ClientDuplexStream } from '@grpc/grpc-js';
+import { randomUUID } from 'node:crypto';
+import {
+  CONFIG_ORDER,
+  type ConfigResource,
+  type ConfigType,
+  type GatewaySnapshot,
+} from '../domain/snapshot/snapshot.js';
+import {
+  GatewayAgentClient,
+  type SyncConfigRequest,
+  type SyncConfigResponse,
+} from '../generated/gateway/worker/v1/agent.js';
+import { ResourceType } from '../generated/gateway/worker/v1/resources.js';
+import { channelOptions, clientCredentials, GATEWAY_SERVER_NAME, type TlsMode } from '../grpc/credentials.js';
+import { Backoff } from '../runtime/backoff.js';
+import { systemClock, type Clock, type Timer } from '../runtime/clock.js';
+import type { Logger } from '../runtime/logger.js';
+import { chunkResources } from './chunks.js';
+
+export const PROTO_TYPES: Record<ConfigType, ResourceType> = {
+  waf: ResourceType.RESOURCE_TYPE_WAF_RULES,
+  routes: ResourceType.RESOURCE_TYPE_ROUTES,
+  acme: ResourceType.RESOURCE_TYPE_ACME_CHALLENGES,
+};
+const CONFIG_TYPES = new Map(Object.entries(PROTO_TYPES).map(([k, v]) => [v, k as ConfigType]));
+
+export interface Gateway {
+  /** namespace/pod-name */
+  readonly name: string;
+  readonly address: string;
+  readonly labels: Record<string, string>;
+}
+
+/** What a pod has told us about one type or certificate. */
+export interface Outcome {
+  /** Versions of each resource in the last state the pod applied. */
+  readonly applied: ReadonlyMap<string, string>;
+  /** Set while the latest version sent was rejected. */
+  readonly rejected?: {
+    readonly version: string;
+    readonly message: string;
+    readonly resources: ReadonlyMap<string, string>;
+  };
+}
+
+export interface OutcomeEvent {
+  readonly type: ConfigType | 'certificate';
+  readonly accepted: boolean;
+  /** From sending the update to its answer. */
+  readonly latencyMs: number;
+}
+
+export interface ConnectionEvents {
+  /** An ACK or NACK arrived, or a certificate call finished. */
+  onOutcome(gateway: Gateway, outcome: OutcomeEvent): void;
+  onSent?(gateway: Gateway, type: ConfigType | 'certificate', bytes: number): void;
+  onConnected?(gateway: Gateway, connected: boolean): void;
+}
+
+const CERTIFICATE_DEADLINE_MS = 10_000;
+
+export class GatewayConnection {
+  private readonly client: GatewayAgentClient;
+  private stream: ClientDuplexStream<SyncConfigRequest, SyncConfigResponse> | undefined;
+  private desired: GatewaySnapshot | undefined;
+  private readonly sent = new Map<
+    ConfigType,
+    { version: string; nonce: string; at: number; names: Map<string, string> }
+  >();
+  private readonly outcomes = new Map<ConfigType, Outcome>();
+  private readonly certificates = new Map<string, { version: string; error?: string }>();
+  private readonly certificatesInFlight = new Set<string>();
+  private readonly backoff: Backoff;
+  private reconnect: Timer | undefined;
+  private closed = false;
+  connected = false;
+
+  constructor(
+    readonly gateway: Gateway,
+    tls: TlsMode,
+    private readonly events: ConnectionEvents,
+    private readonly logger: Logger,
+    private readonly clock: Clock = systemClock,
+  ) {
+    this.client = new GatewayAgentClient(
+      gateway.address,
+      clientCredentials(tls),
+      channelOptions(GATEWAY_SERVER_NAME),
+    );
+    this.backoff = new Backoff({ initialMs: 500, maxMs: 30_000, jitter: 0.5 });
+    this.open();
+  }
+
+  setDesired(snapshot: GatewaySnapshot): void {
+    this.desired = snapshot;
+    this.flush();
+  }
+
+  outcome(type: ConfigType): Outcome | undefined {
+    return this.outcomes.get(type);
+  }
+
+  certificate(name: string): { version: string; error?: string } | undefined {
+    return this.certificates.get(name);
+  }
+
+  close(): void {
+    this.closed = true;
+    this.reconnect?.cancel();
+    this.stream?.cancel();
+    this.client.close();
+  }
+
+  private open(): void {
+    if (this.closed) return;
+    const stream = this.client.syncConfig();
+    this.stream = stream;
+    this.sent.clear();
+    stream.on('data', (response: SyncConfigResponse) => this.onResponse(response));
+    stream.on('metadata', () => {
+      this.backoff.reset();
+      this.setConnected(true);
+    });
+    const lost = (error?: Error): void => {
+      if (this.stream !== stream) return;
+      this.stream = undefined;
+      this.setConnected(false);
+      if (this.closed) return;
+      const delay = this.backoff.next();
+      this.logger.debug('gateway stream closed; reconnecting', {
+        gateway: this.gateway.name,
+        error: error?.message,
+        retryInMs: Math.round(delay),
+      });
+      this.reconnect = this.clock.setTimer(delay, () => this.open());
+    };
+    stream.on('error', lost);
+    stream.on('end', () => lost());
+    this.flush();
+  }
+
+  private setConnected(connected: boolean): void {
+    if (this.connected === connected) return;
+    this.connected = connected;
+    this.events.onConnected?.(this.gateway, connected);
+  }
+
+  private flush(): void {
+    const desired = this.desired;
+    if (!desired || !this.stream) return;
+    this.flushCertificates(desired);
+    for (const type of CONFIG_ORDER) {
+      const group = desired.config.get(type);
+      if (!group) continue;
+      if (this.sent.get(type)?.version === group.version) continue;
+      if (this.outcomes.get(type)?.rejected?.version === group.version) continue;
+      // Make-before-break: routes wait until what they may reference has been answered.
+      if (type === 'routes' && !this.settledBeforeRoutes(desired)) continue;
+      this.send(type, group.version, group.resources);
+    }
+  }
+
+  private settledBeforeRoutes(desired: GatewaySnapshot): boolean {
+    if (this.certificatesInFlight.size > 0) return false;
+    const waf = desired.config.get('waf');
+    if (!waf) return true;
+    const outcome = this.outcomes.get('waf');
+    const sent = this.sent.get('waf');
+    const answered = sent?.version === waf.version && sent.nonce === '';
+    return (
+      answered ||
+      outcome?.rejected?.version === waf.version ||
+      (outcome !== undefined && sameVersions(outcome.applied, waf.resources))
+    );
+  }
+
+  private send(type: ConfigType, version: string, resources: readonly ConfigResource[]): void {
+    const nonce = randomUUID();
+    this.sent.set(type, {
+      version,
+      nonce,
+      at: this.clock.now(),
+      names: new Map(resources.map((r) => [r.name, r.version])),
+    });
+    let bytes = 0;
+    for (const chunk of chunkResources(resources)) {
+      const message: SyncConfigRequest = {
+        type: PROTO_TYPES[type],
+        version,
+        nonce,
+        resources: chunk.resources.map((r) => ({
+          name: r.name,
+          version: r.version,
+          payload: asBuffer(r.payload),
+        })),
+        chunkIndex: chunk.index,
+        chunkCount: chunk.count,
+      };
+      bytes += chunk.bytes;
+      this.stream?.write(message);
+    }
+    this.events.onSent?.(this.gateway, type, bytes);
+  }
+
+  private onResponse(response: SyncConfigResponse): void {
+    const type = CONFIG_TYPES.get(response.type);
+    if (!type) return;
+    const sent = this.sent.get(type);
+    if (!sent || sent.nonce !== response.nonce) return; // an answer to an update since replaced
+    if (response.errorMessage) {
+      const failed = new Map(response.resourceErrors.map((e) => [e.name, e.message]));
+      const previous = this.outcomes.get(type);
+      this.outcomes.set(type, {
+        applied: previous?.applied ?? new Map(),
+        rejected: { version: sent.version, message: response.errorMessage, resources: failed },
+      });
+      this.logger.warn('gateway rejected an update', {
+        gateway: this.gateway.name,
+        type,
+        version: sent.version,
+        reason: response.errorMessage,
+      });
+    } else {
+      this.outcomes.set(type, { applied: sent.names });
+    }
+    this.sent.set(type, { ...sent, nonce: '' });
+    this.events.onOutcome(this.gateway, {
+      type,
+      accepted: !response.errorMessage,
+      latencyMs: this.clock.now() - sent.at,
+    });
+    this.flush();
+  }
+
+  private flushCertificates(desired: GatewaySnapshot): void {
+    for (const cert of desired.certificates.values()) {
+      const known = this.certificates.get(cert.name);
+      if (known?.version === cert.version || this.certificatesInFlight.has(cert.name)) continue;
+      this.certificatesInFlight.add(cert.name);
+      const started = this.clock.now();
+      this.events.onSent?.(
+        this.gateway,
+        'certificate',
+        cert.certificateChainPem.length + cert.privateKeyPem.length,
+      );
+      this.client.applyCertificate(
+        {
+          certificate: {
+            name: cert.name,
+            version: cert.version,
+            certificateChainPem: cert.certificateChainPem,
+            privateKeyPem: cert.privateKeyPem,
+            dnsNames: [...cert.dnsNames],
+            notAfterUnix: cert.notAfterUnix,
+            temporary: cert.temporary,
+          },
+        },
+        new Metadata(),
+        { deadline: new Date(this.clock.now() + CERTIFICATE_DEADLINE_MS) },
+        (error) => {
+          this.certificatesInFlight.delete(cert.name);
+          // A transport failure is retried on the next flush; a refusal is remembered for this version.
+          if (error && error.code !== status.INVALID_ARGUMENT) {
+            if (!this.closed) this.clock.setTimer(this.backoff.next(), () => this.flush());
+            return;
+          }
+          this.certificates.set(
+            cert.name,
+            error ? { version: cert.version, error: error.details } : { version: cert.version },
+          );
+          this.events.onOutcome(this.gateway, {
+            type: 'certificate',
+            accepted: !error,
+            latencyMs: this.clock.now() - started,
+          });
+          this.flush();
+        },
+      );
+    }
+  }
+}
+
+function sameVersions(
+  applied: ReadonlyMap<string, string>,
+  resources: readonly { name: string; version: string }[],
+): boolean {
+  return applied.size === resources.length && resources.every((r) => applied.get(r.name) === r.version);
+}
+
+/** A view, not a copy: payloads can be megabytes and are sent to every gateway. */
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}

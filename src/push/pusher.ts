@@ -1,0 +1,183 @@
+/**
+ * The push side of the worker: the resources controllers publish, the gateways discovery finds,
+ * and one connection per gateway. Changes are debounced (a short quiet period, a bounded
+ * maximum delay) so a burst of edits becomes a few pushes; each rebuild hands every gateway the
+ * snapshot its labels select. Sees domain snapshots, never custom resources.
+ */
+import type { Registry } from 'prom-client';
+import {
+  snapshotFor,
+  type CertificateResource,
+  type ConfigResource,
+  type Published,
+} from '../domain/snapshot/snapshot.js';
+import type { TlsMode } from '../grpc/credentials.js';
+import { matchesSelector, type LabelSelector } from '../runtime/label-selector.js';
+import { systemClock, type Clock, type Timer } from '../runtime/clock.js';
+import type { Component } from '../runtime/component.js';
+import type { Logger } from '../runtime/logger.js';
+import { GatewayConnection, type Gateway } from './gateway-connection.js';
+import { pushMetrics, type PushMetrics } from './metrics.js';
+import { pushStatus, type PushStatus } from './push-status.js';
+
+export interface PusherOptions {
+  readonly tls: TlsMode;
+  readonly logger: Logger;
+  readonly registry?: Registry;
+  readonly clock?: Clock;
+  /** Istio's defaults are 100 ms quiet and 10 s max; a gateway wants changes sooner. */
+  readonly quietMs?: number;
+  readonly maxDelayMs?: number;
+  /** An owner's push status may have changed (an ACK, a NACK, a gateway came or went). */
+  readonly onStatusChange?: (owner: string) => void;
+}
+
+interface Owned {
+  selector: LabelSelector | undefined;
+  config: ConfigResource[];
+  certificates: CertificateResource[];
+}
+
+export class Pusher implements Component {
+  readonly name = 'pusher';
+  private readonly owners = new Map<string, Owned>();
+  private readonly connections = new Map<string, GatewayConnection>();
+  private readonly clock: Clock;
+  private readonly metrics: PushMetrics | undefined;
+  private quietTimer: Timer | undefined;
+  private maxTimer: Timer | undefined;
+  private running = false;
+  /** Rebuilds so far: how many snapshots the debounce let through. */
+  rebuilds = 0;
+
+  constructor(private readonly options: PusherOptions) {
+    this.clock = options.clock ?? systemClock;
+    this.metrics = options.registry ? pushMetrics(options.registry) : undefined;
+  }
+
+  start(): Promise<void> {
+    this.running = true;
+    this.rebuild();
+    return Promise.resolve();
+  }
+
+  stop(): Promise<void> {
+    this.running = false;
+    this.quietTimer?.cancel();
+    this.maxTimer?.cancel();
+    for (const connection of this.connections.values()) connection.close();
+    this.connections.clear();
+    this.metrics?.connected.set(0);
+    return Promise.resolve();
+  }
+
+  /** Replaces everything `owner` publishes. */
+  publish(
+    owner: string,
+    selector: LabelSelector | undefined,
+    config: ConfigResource[],
+    certificates: CertificateResource[] = [],
+  ): void {
+    this.owners.set(owner, { selector, config, certificates });
+    this.changed();
+  }
+
+  withdraw(owner: string): void {
+    if (this.owners.delete(owner)) this.changed();
+  }
+
+  /** The gateways that exist now; connections open and close to match. */
+  setGateways(gateways: readonly Gateway[]): void {
+    const wanted = new Map(gateways.map((g) => [g.name, g]));
+    for (const [name, connection] of this.connections) {
+      const next = wanted.get(name);
+      if (
+        next &&
+        next.address === connection.gateway.address &&
+        sameLabels(next.labels, connection.gateway.labels)
+      )
+        continue;
+      connection.close();
+      this.connections.delete(name);
+    }
+    for (const gateway of gateways) {
+      if (this.connections.has(gateway.name) || !this.running) continue;
+      this.connections.set(gateway.name, this.connect(gateway));
+    }
+    this.changed();
+  }
+
+  status(owner: string): PushStatus {
+    const owned = this.owners.get(owner) ?? { selector: undefined, config: [], certificates: [] };
+    const selected = [...this.connections.values()].filter((c) =>
+      matchesSelector(owned.selector, c.gateway.labels),
+    );
+    return pushStatus(owned, selected);
+  }
+
+  gateways(): readonly GatewayConnection[] {
+    return [...this.connections.values()];
+  }
+
+  private connect(gateway: Gateway): GatewayConnection {
+    return new GatewayConnection(
+      gateway,
+      this.options.tls,
+      {
+        onOutcome: (g, outcome) => {
+          (outcome.accepted ? this.metrics?.acks : this.metrics?.nacks)?.inc({ type: outcome.type });
+          if (outcome.accepted)
+            this.metrics?.latency.observe({ type: outcome.type }, outcome.latencyMs / 1000);
+          this.notifyOwnersOf(g);
+        },
+        onSent: (_g, type, bytes) => {
+          this.metrics?.pushes.inc({ type });
+          this.metrics?.bytes.inc({ type }, bytes);
+        },
+        onConnected: (g) => {
+          this.metrics?.connected.set([...this.connections.values()].filter((c) => c.connected).length);
+          this.notifyOwnersOf(g);
+        },
+      },
+      this.options.logger.child({ gateway: gateway.name }),
+      this.clock,
+    );
+  }
+
+  private changed(): void {
+    if (!this.running) return;
+    const quiet = this.options.quietMs ?? 50;
+    this.quietTimer?.cancel();
+    this.quietTimer = this.clock.setTimer(quiet, () => this.rebuild());
+    this.maxTimer ??= this.clock.setTimer(this.options.maxDelayMs ?? 1_000, () => this.rebuild());
+  }
+
+  private rebuild(): void {
+    this.quietTimer?.cancel();
+    this.maxTimer?.cancel();
+    this.quietTimer = undefined;
+    this.maxTimer = undefined;
+    this.rebuilds += 1;
+    const config: Published<ConfigResource>[] = [];
+    const certificates: Published<CertificateResource>[] = [];
+    for (const [owner, owned] of this.owners) {
+      for (const item of owned.config) config.push({ owner, selector: owned.selector, item });
+      for (const item of owned.certificates) certificates.push({ owner, selector: owned.selector, item });
+    }
+    for (const connection of this.connections.values()) {
+      connection.setDesired(snapshotFor(connection.gateway.labels, config, certificates));
+    }
+    for (const owner of this.owners.keys()) this.options.onStatusChange?.(owner);
+  }
+
+  private notifyOwnersOf(gateway: Gateway): void {
+    for (const [owner, owned] of this.owners) {
+      if (matchesSelector(owned.selector, gateway.labels)) this.options.onStatusChange?.(owner);
+    }
+  }
+}
+
+function sameLabels(a: Record<string, string>, b: Record<string, string>): boolean {
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((k) => a[k] === b[k]);
+}

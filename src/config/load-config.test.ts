@@ -31,6 +31,8 @@ describe('loadConfig', () => {
       watchNamespaces: [],
       podNamespace: 'gateway-worker-system',
       leaderElection: true,
+      gatewaySelector: 'app.kubernetes.io/name=gateway',
+      gatewayAgentPort: 9443,
     };
     expect(loadConfig({})).to.deep.equal(expected);
   });
@@ -45,6 +47,8 @@ describe('loadConfig', () => {
       POD_NAMESPACE: 'ops',
       LEADER_ELECTION: 'false',
       POD_NAME: 'gateway-worker-7d9f-abcde',
+      GATEWAY_SELECTOR: 'app=edge,tier=public',
+      GATEWAY_AGENT_PORT: '9444',
       HOME: '/root',
       grpc_port: 'not-a-port',
     });
@@ -57,6 +61,8 @@ describe('loadConfig', () => {
       podNamespace: 'ops',
       leaderElection: false,
       podName: 'gateway-worker-7d9f-abcde',
+      gatewaySelector: 'app=edge,tier=public',
+      gatewayAgentPort: 9444,
     });
   });
 

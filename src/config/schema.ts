@@ -31,6 +31,13 @@ export const configSchema = {
     },
     LEADER_ELECTION: { type: 'boolean', default: true },
     POD_NAME: { type: 'string', minLength: 1, description: 'a non-empty string' },
+    GATEWAY_SELECTOR: {
+      type: 'string',
+      pattern: '^[A-Za-z0-9./_-]+=[A-Za-z0-9._-]*(,[A-Za-z0-9./_-]+=[A-Za-z0-9._-]*)*$',
+      default: 'app.kubernetes.io/name=gateway',
+      description: 'label=value pairs separated by commas, such as app.kubernetes.io/name=gateway',
+    },
+    GATEWAY_AGENT_PORT: { type: 'integer', minimum: 1, maximum: 65535, default: 9443 },
   },
 } as const;
 

@@ -1,4 +1,4 @@
-/** metav1.LabelSelector: matching in memory and rendering as the API's `labelSelector` query. */
+/** metav1.LabelSelector (pure, shared by the runtime cache and gateway selection): matching in memory and rendering as the API's `labelSelector` query. */
 export interface LabelSelectorRequirement {
   key: string;
   operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist';

@@ -40,7 +40,13 @@ describe('main', () => {
     expect(await run(['--version'])).to.deep.equal({ code: 0, stdout: `${pkg.version}\n`, stderr: '' });
   });
 
-  for (const command of ['agent', 'backup', 'restore', 'rollback', 'waf', 'routes']) {
+  it('runs agent, which exits 2 with one line when --dir is missing', async () => {
+    const { code, stdout, stderr } = await run(['agent', '--insecure-development-only']);
+    expect({ code, stdout }).to.deep.equal({ code: 2, stdout: '' });
+    expect(stderr).to.match(/^gateway-worker agent: --dir is required[^\n]*\n$/);
+  });
+
+  for (const command of ['backup', 'restore', 'rollback', 'waf', 'routes']) {
     it(`says ${command} is not yet available and exits 1`, async () => {
       expect(await run([command])).to.deep.equal({
         code: 1,

@@ -5,6 +5,7 @@
 import { ConfigError, loadConfig } from '../config/index.js';
 import { configKeys } from '../config/schema.js';
 import { createLogger } from '../runtime/logger.js';
+import { runAgent } from './agent.js';
 import { runOperator } from './operator.js';
 import { runValidate } from './validate.js';
 import { isCommand, usage, version, type CommandName } from './usage.js';
@@ -48,6 +49,7 @@ async function run(
   out: Output,
 ): Promise<number> {
   if (command === 'validate') return runValidate(args, out);
+  if (command === 'agent') return runAgent(args, env, out);
   if (command !== 'operator') {
     out.stderr(`gateway-worker ${command}: not yet available in this version\n`);
     return 1;

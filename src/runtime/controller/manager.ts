@@ -11,7 +11,6 @@ import { Informer, type InformerOptions } from '../informer/informer.js';
 import type { KubeClient } from '../kube/client.js';
 import type { KubeObject, ResourceType } from '../kube/resource.js';
 import type { Logger } from '../logger.js';
-import type { Controller } from './controller.js';
 
 export interface LeaderElection {
   /** Campaigns until stopped; calls the manager's callbacks as leadership comes and goes. */
@@ -44,7 +43,8 @@ export type SharedInformerOptions<T extends KubeObject> = Omit<
 export class Manager implements Component {
   readonly name = 'manager';
   private readonly informers = new Map<string, Informer<KubeObject>>();
-  private readonly controllers: Controller[] = [];
+  /** Controllers and anything else only the leader may run (the pusher). */
+  private readonly controllers: Component[] = [];
   private elector: LeaderElection | undefined;
   private electing: Promise<void> | undefined;
   private leading = false;
@@ -83,8 +83,8 @@ export class Manager implements Component {
     return informer;
   }
 
-  add(controller: Controller): void {
-    this.controllers.push(controller);
+  add(runnable: Component): void {
+    this.controllers.push(runnable);
   }
 
   get isLeader(): boolean {

@@ -1,0 +1,89 @@
+{{/*
+The chart's name, and the full name every object is called: the release name, followed by the
+chart name unless the release name already contains it ("gateway-worker" stays "gateway-worker",
+"gw-a" becomes "gw-a-gateway-worker"). Cluster-scoped objects use the full name too, so two
+releases never fight over a ClusterRole.
+*/}}
+{{- define "gateway-worker.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{- define "gateway-worker.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{- define "gateway-worker.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* Selector labels: stable for the life of a release (a Deployment's selector is immutable). */}}
+{{- define "gateway-worker.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "gateway-worker.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{/* The standard labels on every object. */}}
+{{- define "gateway-worker.labels" -}}
+helm.sh/chart: {{ include "gateway-worker.chart" . }}
+{{ include "gateway-worker.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/component: operator
+app.kubernetes.io/part-of: gateway-worker
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- end }}
+
+{{- define "gateway-worker.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- default (include "gateway-worker.fullname" .) .Values.serviceAccount.name }}
+{{- else }}
+{{- default "default" .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{/* repository:tag, or repository@digest when a digest is set; the tag defaults to appVersion. */}}
+{{- define "gateway-worker.image" -}}
+{{- if .Values.image.digest }}
+{{- printf "%s@%s" .Values.image.repository .Values.image.digest }}
+{{- else }}
+{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) }}
+{{- end }}
+{{- end }}
+
+{{/*
+What the controllers need in the namespaces they watch, and nothing more: our kinds with their
+status and finalizers, the Secrets and ConfigMaps they write, read-only pods, services and
+endpoint slices (gateway discovery), and Events. Shared by the ClusterRole and the per-namespace
+Roles so the two modes can never drift apart.
+*/}}
+{{- define "gateway-worker.watchRules" -}}
+- apiGroups: ["gateway.awesomeapi.com.br"]
+  resources: ["certificates", "wafrulesets", "routeconfigs"]
+  verbs: ["get", "list", "watch", "update", "patch"]
+- apiGroups: ["gateway.awesomeapi.com.br"]
+  resources: ["certificates/status", "wafrulesets/status", "routeconfigs/status"]
+  verbs: ["get", "update", "patch"]
+- apiGroups: ["gateway.awesomeapi.com.br"]
+  resources: ["certificates/finalizers", "wafrulesets/finalizers", "routeconfigs/finalizers"]
+  verbs: ["update"]
+- apiGroups: [""]
+  resources: ["secrets", "configmaps"]
+  verbs: ["get", "list", "watch", "create", "update", "patch", "delete"]
+- apiGroups: [""]
+  resources: ["pods", "services"]
+  verbs: ["get", "list", "watch"]
+- apiGroups: ["discovery.k8s.io"]
+  resources: ["endpointslices"]
+  verbs: ["get", "list", "watch"]
+- apiGroups: ["events.k8s.io"]
+  resources: ["events"]
+  verbs: ["create", "patch"]
+{{- end }}

@@ -1,0 +1,443 @@
+/**
+ * The install paths, checked with the real helm and kubectl against a real API server: the chart
+ * lints clean, renders a hardened two-replica operator, rejects bad values through its schema,
+ * applies with a server-side dry run and installs; manifests/install.yaml and the chart's CRDs
+ * are exactly what `npm run manifests` would write.
+ */
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { expect } from 'chai';
+import type {
+  V1ClusterRole,
+  V1Deployment,
+  V1PodDisruptionBudget,
+  V1Role,
+  V1RoleBinding,
+  V1Service,
+} from '@kubernetes/client-node';
+import { parse } from 'yaml';
+import type { KubeObject } from '../../src/runtime/kube/resource.js';
+import { CHART_CRDS_DIR, CRDS_DIR, renderInstallManifest } from '../../scripts/render-manifests.js';
+import {
+  CHART_DIR,
+  INSTALL_MANIFEST,
+  InstallTools,
+  parseObjects,
+  succeeded,
+} from '../support/install-tools.js';
+import { sharedCluster, uniqueName } from '../support/shared-cluster.js';
+
+const PACKAGE = JSON.parse(
+  readFileSync(fileURLToPath(new URL('../../package.json', import.meta.url)), 'utf8'),
+) as {
+  version: string;
+};
+const EXAMPLES_DIR = fileURLToPath(new URL('../../examples', import.meta.url));
+const STANDARD_LABELS = [
+  'app.kubernetes.io/name',
+  'app.kubernetes.io/instance',
+  'app.kubernetes.io/version',
+  'app.kubernetes.io/managed-by',
+];
+
+/** Raw NetworkPolicy YAML (client-node's model renames `from` to `_from`). */
+interface NetworkPolicy extends KubeObject {
+  spec: { policyTypes: string[]; ingress: { ports: { port: string }[]; from?: unknown[] }[] };
+}
+
+interface RenderedKinds {
+  Deployment: V1Deployment;
+  PodDisruptionBudget: V1PodDisruptionBudget;
+  Service: V1Service;
+  ServiceAccount: KubeObject;
+  Role: V1Role;
+  ClusterRole: V1ClusterRole;
+  NetworkPolicy: NetworkPolicy;
+  ServiceMonitor: KubeObject & { spec: { endpoints: unknown[] } };
+}
+
+/** The one object of `kind` in `objects`. */
+function only<K extends keyof RenderedKinds>(objects: readonly KubeObject[], kind: K): RenderedKinds[K] {
+  const found = objects.filter((o) => o.kind === kind);
+  expect(found, `exactly one ${kind}`).to.have.length(1);
+  return found[0] as unknown as RenderedKinds[K];
+}
+
+function kinds(objects: readonly KubeObject[]): string[] {
+  return objects.map((o) => o.kind ?? '?');
+}
+
+describe('Helm chart and install manifest', function () {
+  this.timeout(180_000);
+  let tools: InstallTools;
+
+  before(async () => {
+    const cluster = await sharedCluster();
+    tools = new InstallTools(cluster.kubeconfigPath);
+  });
+
+  after(() => tools.dispose());
+
+  /** `helm template` of the chart with extra flags, parsed. */
+  const template = async (namespace: string, ...flags: string[]): Promise<KubeObject[]> =>
+    parseObjects(
+      succeeded(
+        await tools.helm(['template', 'gateway-worker', CHART_DIR, '--namespace', namespace, ...flags]),
+        'helm template',
+      ),
+    );
+
+  describe('sources', () => {
+    it('Chart.yaml is apiVersion v2 and follows the package version', () => {
+      const chart = parse(readFileSync(join(CHART_DIR, 'Chart.yaml'), 'utf8')) as Record<string, unknown>;
+      expect(chart).to.include({ apiVersion: 'v2', name: 'gateway-worker', type: 'application' });
+      expect(chart.appVersion, 'appVersion').to.equal(PACKAGE.version);
+      expect(chart.version, 'chart version').to.equal(PACKAGE.version);
+    });
+
+    it("the chart's crds/ is an exact copy of crds/ (run `npm run manifests`)", () => {
+      const names = readdirSync(CRDS_DIR).filter((n) => n.endsWith('.yaml'));
+      expect(readdirSync(CHART_CRDS_DIR).sort()).to.deep.equal(names.sort());
+      for (const name of names) {
+        const copy = readFileSync(join(CHART_CRDS_DIR, name), 'utf8');
+        expect(
+          copy === readFileSync(join(CRDS_DIR, name), 'utf8'),
+          `helm/gateway-worker/crds/${name} is stale`,
+        ).to.be.true;
+      }
+    });
+
+    it('manifests/install.yaml is the chart rendered with its defaults (run `npm run manifests`)', async () => {
+      const fresh = await renderInstallManifest();
+      expect(readFileSync(INSTALL_MANIFEST, 'utf8') === fresh, 'manifests/install.yaml is stale').to.be.true;
+      const objects = parseObjects(fresh);
+      expect(objects[0]).to.deep.include({ kind: 'Namespace' });
+      expect(objects[0]?.metadata.name).to.equal('gateway-worker-system');
+      expect(kinds(objects).filter((k) => k === 'CustomResourceDefinition')).to.have.length(3);
+    });
+
+    it('helm lint --strict is clean', async () => {
+      const result = await tools.helm(['lint', '--strict', CHART_DIR]);
+      const out = succeeded(result, 'helm lint --strict');
+      expect(out).to.include('1 chart(s) linted, 0 chart(s) failed');
+      expect(out).not.to.match(/\[(WARNING|ERROR)\]/);
+    });
+  });
+
+  describe('rendering', () => {
+    it('defaults: a two-replica, leader-elected, hardened Deployment with probes, PDB, Service and RBAC', async () => {
+      const objects = await template('gw-ns', '--include-crds');
+      expect(kinds(objects).sort()).to.deep.equal(
+        [
+          'ClusterRole',
+          'ClusterRoleBinding',
+          'CustomResourceDefinition',
+          'CustomResourceDefinition',
+          'CustomResourceDefinition',
+          'Deployment',
+          'PodDisruptionBudget',
+          'Role',
+          'RoleBinding',
+          'Service',
+          'ServiceAccount',
+        ].sort(),
+      );
+      for (const obj of objects.filter((o) => o.kind !== 'CustomResourceDefinition')) {
+        const labels = obj.metadata.labels ?? {};
+        expect(Object.keys(labels), `${String(obj.kind)} labels`).to.include.members(STANDARD_LABELS);
+        expect(labels['app.kubernetes.io/version']).to.equal(PACKAGE.version);
+        expect(labels['app.kubernetes.io/managed-by']).to.equal('Helm');
+      }
+
+      const deployment = only(objects, 'Deployment');
+      expect(deployment.metadata?.namespace).to.equal('gw-ns');
+      expect(deployment.spec?.replicas).to.equal(2);
+      const pod = deployment.spec!.template.spec!;
+      const [container] = pod.containers;
+      expect(container!.image).to.equal(`ghcr.io/awesomeapibrasil/gateway-worker:${PACKAGE.version}`);
+      expect(container!.args).to.deep.equal(['operator']);
+      const env = new Map(container!.env!.map((e) => [e.name, e]));
+      expect(env.get('LEADER_ELECTION')?.value).to.equal('true');
+      expect(env.get('WATCH_NAMESPACES')?.value).to.equal('');
+      expect(env.get('POD_NAMESPACE')?.valueFrom?.fieldRef?.fieldPath).to.equal('metadata.namespace');
+      expect(env.get('POD_NAME')?.valueFrom?.fieldRef?.fieldPath).to.equal('metadata.name');
+      expect(container!.ports!.map((p) => [p.name, p.containerPort])).to.deep.equal([
+        ['grpc', 8080],
+        ['http', 8081],
+      ]);
+      expect(container!.livenessProbe?.httpGet).to.deep.include({ path: '/health', port: 'http' });
+      expect(container!.readinessProbe?.httpGet).to.deep.include({ path: '/ready', port: 'http' });
+      expect(container!.resources?.requests).to.have.keys('cpu', 'memory');
+      expect(container!.resources?.limits).to.have.keys('cpu', 'memory');
+
+      expect(pod.securityContext).to.deep.include({ runAsNonRoot: true, runAsUser: 65532 });
+      expect(pod.securityContext?.seccompProfile?.type).to.equal('RuntimeDefault');
+      expect(container!.securityContext).to.deep.include({
+        runAsNonRoot: true,
+        runAsUser: 65532,
+        readOnlyRootFilesystem: true,
+        allowPrivilegeEscalation: false,
+      });
+      expect(container!.securityContext?.capabilities?.drop).to.deep.equal(['ALL']);
+      expect(container!.securityContext?.seccompProfile?.type).to.equal('RuntimeDefault');
+      expect(container!.volumeMounts).to.deep.equal([{ name: 'tmp', mountPath: '/tmp' }]);
+      expect(pod.volumes?.find((v) => v.name === 'tmp')?.emptyDir).to.be.an('object');
+
+      const [preferred] = pod.affinity!.podAntiAffinity!.preferredDuringSchedulingIgnoredDuringExecution!;
+      expect(preferred!.podAffinityTerm.topologyKey).to.equal('kubernetes.io/hostname');
+      expect(preferred!.podAffinityTerm.labelSelector?.matchLabels).to.deep.equal(
+        deployment.spec!.selector.matchLabels,
+      );
+
+      const pdb = only(objects, 'PodDisruptionBudget');
+      expect(pdb.spec?.minAvailable).to.equal(1);
+      expect(pdb.spec?.selector?.matchLabels).to.deep.equal(deployment.spec!.selector.matchLabels);
+
+      const service = only(objects, 'Service');
+      expect(service.spec?.ports?.map((p) => [p.name, p.port, p.targetPort])).to.deep.equal([
+        ['grpc', 8080, 'grpc'],
+        ['http', 8081, 'http'],
+      ]);
+      expect(service.spec?.selector).to.deep.equal(deployment.spec!.selector.matchLabels);
+      expect(pod.serviceAccountName).to.equal(only(objects, 'ServiceAccount').metadata.name);
+
+      const leases = only(objects, 'Role');
+      expect(leases.metadata?.namespace).to.equal('gw-ns');
+      expect(leases.rules).to.deep.equal([
+        { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'update'] },
+      ]);
+      const clusterRole = only(objects, 'ClusterRole');
+      expect(clusterRole.rules?.some((r) => r.resources?.includes('leases'))).to.equal(false);
+    });
+
+    it('watchNamespaces: WATCH_NAMESPACES, and a Role in each namespace instead of a ClusterRole', async () => {
+      const objects = await template('gw-ns', '--set', 'watchNamespaces={team-a,team-b}');
+      const deployment = only(objects, 'Deployment');
+      const env = deployment.spec!.template.spec!.containers[0]!.env!;
+      expect(env.find((e) => e.name === 'WATCH_NAMESPACES')?.value).to.equal('team-a,team-b');
+      expect(kinds(objects)).not.to.include('ClusterRole');
+      expect(kinds(objects)).not.to.include('ClusterRoleBinding');
+      const roles = objects.filter((o) => o.kind === 'Role') as unknown as V1Role[];
+      const bindings = objects.filter((o) => o.kind === 'RoleBinding') as unknown as V1RoleBinding[];
+      const where = (objs: (V1Role | V1RoleBinding)[]): string[] =>
+        objs.map((o) => `${o.metadata?.namespace ?? ''}/${o.metadata?.name ?? ''}`).sort();
+      const expected = [
+        'gw-ns/gateway-worker-leader-election',
+        'gw-ns/gateway-worker-own-secrets',
+        'team-a/gateway-worker',
+        'team-b/gateway-worker',
+      ];
+      expect(where(roles)).to.deep.equal(expected);
+      expect(where(bindings)).to.deep.equal(expected);
+      for (const binding of bindings) {
+        expect(binding.subjects).to.deep.equal([
+          { kind: 'ServiceAccount', name: 'gateway-worker', namespace: 'gw-ns' },
+        ]);
+      }
+      // The operator's own Secrets (the channel CA) live in its namespace: Secrets only, only there.
+      const ownSecrets = roles.find((r) => r.metadata?.name === 'gateway-worker-own-secrets');
+      expect(ownSecrets?.rules).to.deep.equal([
+        {
+          apiGroups: [''],
+          resources: ['secrets'],
+          verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'],
+        },
+      ]);
+
+      const watchingItself = await template('gw-ns', '--set', 'watchNamespaces={gw-ns,team-a}');
+      const names = watchingItself.filter((o) => o.kind === 'Role').map((o) => o.metadata.name);
+      expect(names, 'its own namespace is already covered').not.to.include('gateway-worker-own-secrets');
+    });
+
+    it('gateway discovery and extra environment variables reach the container', async () => {
+      const env = (objects: KubeObject[]): Record<string, string | undefined> =>
+        Object.fromEntries(
+          only(objects, 'Deployment').spec!.template.spec!.containers[0]!.env!.map((e) => [e.name, e.value]),
+        );
+      const defaults = env(await template('gw-ns'));
+      expect(defaults).not.to.have.any.keys('GATEWAY_SELECTOR', 'GATEWAY_AGENT_PORT');
+      const set = env(
+        await template(
+          'gw-ns',
+          '--set',
+          'gateways.selector=app=edge\\,tier=gw,gateways.agentPort=9000',
+          '--set-json',
+          'extraEnv=[{"name":"CONFIG_FILE","value":"/etc/gw/config.yaml"}]',
+        ),
+      );
+      expect(set).to.include({
+        GATEWAY_SELECTOR: 'app=edge,tier=gw',
+        GATEWAY_AGENT_PORT: '9000',
+        CONFIG_FILE: '/etc/gw/config.yaml',
+      });
+    });
+
+    it('one replica renders no PodDisruptionBudget (it would block every drain)', async () => {
+      const objects = await template('gw-ns', '--set', 'replicaCount=1');
+      expect(kinds(objects)).not.to.include('PodDisruptionBudget');
+    });
+
+    it('optional NetworkPolicy and ServiceMonitor', async () => {
+      const objects = await template(
+        'gw-ns',
+        '--set',
+        'networkPolicy.enabled=true,serviceMonitor.enabled=true,serviceMonitor.labels.release=prom',
+        '--set-json',
+        'networkPolicy.grpcFrom=[{"podSelector":{"matchLabels":{"app":"gateway"}}}]',
+      );
+      const policy = only(objects, 'NetworkPolicy');
+      expect(policy.spec.policyTypes).to.deep.equal(['Ingress']);
+      expect(policy.spec.ingress.map((rule) => rule.ports[0]?.port)).to.deep.equal(['grpc', 'http']);
+      expect(policy.spec.ingress[0]?.from).to.deep.equal([
+        { podSelector: { matchLabels: { app: 'gateway' } } },
+      ]);
+      expect(policy.spec.ingress[1]?.from, 'metrics open to every source by default').to.equal(undefined);
+      const monitor = only(objects, 'ServiceMonitor');
+      expect(monitor.apiVersion).to.equal('monitoring.coreos.com/v1');
+      expect(monitor.metadata.labels?.release).to.equal('prom');
+      expect(monitor.spec.endpoints).to.deep.equal([
+        { port: 'http', path: '/metrics', interval: '30s', scrapeTimeout: '10s' },
+      ]);
+
+      const defaults = kinds(await template('gw-ns'));
+      expect(defaults).not.to.include('NetworkPolicy');
+      expect(defaults).not.to.include('ServiceMonitor');
+    });
+
+    const badValues: [string, string[], RegExp][] = [
+      ['an unknown top-level key', ['--set', 'replicas=3'], /additional properties 'replicas' not allowed/],
+      [
+        'an unknown nested key',
+        ['--set', 'image.tagg=1.0'],
+        /image.*additional properties 'tagg' not allowed/,
+      ],
+      ['a misspelled toggle', ['--set', 'networkPolicy.enable=true'], /networkPolicy.*'enable' not allowed/],
+      ['zero replicas', ['--set', 'replicaCount=0'], /replicaCount/],
+      ['an unknown log level', ['--set', 'logLevel=verbose'], /logLevel/],
+      ['too many queue workers', ['--set', 'queueWorkers=101'], /queueWorkers/],
+      ['a namespace that is not a DNS label', ['--set', 'watchNamespaces={Team_A}'], /watchNamespaces\/0/],
+      ['a port out of range', ['--set', 'ports.http=70000'], /ports\/http/],
+      ['a bad digest', ['--set', 'image.digest=latest'], /image\/digest/],
+      ['a bad gateway selector', ['--set', 'gateways.selector=not a selector'], /gateways\/selector/],
+    ];
+    for (const [what, flags, message] of badValues) {
+      it(`values.schema.json rejects ${what}`, async () => {
+        const result = await tools.helm(['template', 'gateway-worker', CHART_DIR, ...flags]);
+        expect(result.code).not.to.equal(0);
+        expect(result.stderr).to.match(message);
+      });
+    }
+  });
+
+  describe('on the API server', () => {
+    it('helm template | kubectl apply --dry-run=server succeeds, within the restricted Pod Security Standard', async () => {
+      const namespace = uniqueName('helm-template');
+      await tools.ensureNamespaces([namespace], { 'pod-security.kubernetes.io/warn': 'restricted' });
+      const rendered = succeeded(
+        await tools.helm([
+          'template',
+          'gateway-worker',
+          CHART_DIR,
+          '--namespace',
+          namespace,
+          '--include-crds',
+        ]),
+        'helm template',
+      );
+      const result = await tools.kubectl(['apply', '--dry-run=server', '-f', '-'], rendered);
+      const out = succeeded(result, 'kubectl apply --dry-run=server');
+      expect(out).to.include('deployment.apps/gateway-worker created (server dry run)');
+      expect(out).to.include('clusterrole.rbac.authorization.k8s.io/gateway-worker created (server dry run)');
+      expect(result.stderr).not.to.include('PodSecurity');
+
+      const optional = succeeded(
+        await tools.helm([
+          'template',
+          'gateway-worker',
+          CHART_DIR,
+          '--namespace',
+          namespace,
+          '--set',
+          'networkPolicy.enabled=true,watchNamespaces={' + namespace + '}',
+        ]),
+        'helm template',
+      );
+      const withPolicy = succeeded(
+        await tools.kubectl(['apply', '--dry-run=server', '-f', '-'], optional),
+        'kubectl apply --dry-run=server',
+      );
+      expect(withPolicy).to.include(
+        'networkpolicy.networking.k8s.io/gateway-worker created (server dry run)',
+      );
+    });
+
+    it('kubectl apply -f manifests/install.yaml --dry-run=server succeeds', async () => {
+      // A server-side dry run does not create the Namespace the other objects go into.
+      await tools.ensureNamespaces(['gateway-worker-system']);
+      const out = succeeded(
+        await tools.kubectl(['apply', '--dry-run=server', '-f', INSTALL_MANIFEST]),
+        'kubectl apply -f manifests/install.yaml',
+      );
+      for (const expected of [
+        'namespace/gateway-worker-system',
+        'customresourcedefinition.apiextensions.k8s.io/certificates.gateway.awesomeapi.com.br',
+        'deployment.apps/gateway-worker',
+        'poddisruptionbudget.policy/gateway-worker',
+        'serviceaccount/gateway-worker',
+        'rolebinding.rbac.authorization.k8s.io/gateway-worker-leader-election',
+      ]) {
+        expect(out).to.include(expected);
+      }
+    });
+
+    it('helm install succeeds, prints how to check it, and kubectl get gateway-worker lists our kinds', async () => {
+      const namespace = uniqueName('helm-install');
+      const release = uniqueName('gwi');
+      // No kubelet runs the pods here, so nothing waits for them.
+      const installed = succeeded(
+        await tools.helm(['install', release, CHART_DIR, '--namespace', namespace, '--create-namespace']),
+        'helm install',
+      );
+      expect(installed).to.include('STATUS: deployed');
+      expect(installed).to.include('kubectl get gateway-worker -A');
+      expect(installed).to.include(`kubectl -n ${namespace} get pods`);
+
+      const deployment = JSON.parse(
+        succeeded(
+          await tools.kubectl([
+            '-n',
+            namespace,
+            'get',
+            'deployment',
+            '-o',
+            'json',
+            '-l',
+            `app.kubernetes.io/instance=${release}`,
+          ]),
+          'get deployment',
+        ),
+      ) as { items: V1Deployment[] };
+      expect(deployment.items.map((d) => d.spec?.replicas)).to.deep.equal([2]);
+
+      succeeded(
+        await tools.kubectl(['apply', '-n', namespace, '-f', EXAMPLES_DIR]),
+        'kubectl apply examples',
+      );
+      const listed = succeeded(
+        await tools.kubectl(['get', 'gateway-worker', '-A']),
+        'kubectl get gateway-worker -A',
+      );
+      const ours = listed.split('\n').filter((line) => line.startsWith(`${namespace} `));
+      expect(ours.join('\n')).to.match(/certificate\.gateway\.awesomeapi\.com\.br\//);
+      expect(ours.join('\n')).to.match(/wafruleset\.gateway\.awesomeapi\.com\.br\//);
+      expect(ours.join('\n')).to.match(/routeconfig\.gateway\.awesomeapi\.com\.br\//);
+
+      const status = succeeded(
+        await tools.helm(['status', release, '--namespace', namespace]),
+        'helm status',
+      );
+      expect(status).to.include('STATUS: deployed');
+    });
+  });
+});

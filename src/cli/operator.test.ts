@@ -1,6 +1,8 @@
 import { EventEmitter } from 'node:events';
-import { createServer, request, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { request } from 'node:http';
+import { KubeClient } from '../runtime/kube/client.js';
+import { CoreTypes } from '../runtime/kube/resource.js';
+import { sharedCluster, uniqueName } from '../../test/support/shared-cluster.js';
 import { KubeConfig } from '@kubernetes/client-node';
 import { expect } from 'chai';
 import { loadConfig, type Config } from '../config/index.js';
@@ -28,36 +30,6 @@ function recordingLogger(entries: Entry[], bound: LogFields = {}): Logger {
   };
 }
 
-/** Answers GET /version like a kube-apiserver, once `release` is called. */
-async function fakeApiServer(): Promise<{ server: Server; url: string; release: () => void }> {
-  let release: () => void = () => undefined;
-  const released = new Promise<void>((resolve) => (release = resolve));
-  const server = createServer((req, res) => {
-    void released.then(() => {
-      if (req.url !== '/version') {
-        res.writeHead(404).end();
-        return;
-      }
-      res.writeHead(200, { 'Content-Type': 'application/json' });
-      res.end(
-        JSON.stringify({
-          major: '1',
-          minor: '33',
-          gitVersion: 'v1.33.1',
-          gitCommit: 'abc',
-          gitTreeState: 'clean',
-          buildDate: '2026-01-01T00:00:00Z',
-          goVersion: 'go1.24',
-          compiler: 'gc',
-          platform: 'linux/amd64',
-        }),
-      );
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, release };
-}
-
 function kubeConfigFor(server: string): KubeConfig {
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromOptions({
@@ -81,44 +53,44 @@ function status(port: number, path: string): Promise<number> {
 }
 
 async function eventually(check: () => boolean | Promise<boolean>): Promise<void> {
-  for (let attempt = 0; attempt < 200; attempt++) {
+  for (let attempt = 0; attempt < 1000; attempt++) {
     if (await check()) return;
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
   expect.fail('condition not met in time');
 }
 
-describe('operator', () => {
-  const config: Config = { ...loadConfig({}), httpPort: 0 };
-  let api: Awaited<ReturnType<typeof fakeApiServer>>;
+describe('operator (real API server)', function () {
+  this.timeout(60_000);
 
-  beforeEach(async () => {
-    api = await fakeApiServer();
-  });
+  async function configFor(): Promise<{ config: Config; kubeConfig: KubeConfig }> {
+    const cluster = await sharedCluster();
+    const namespace = uniqueName('operator');
+    const client = new KubeClient(cluster.kubeConfig);
+    await client.create(CoreTypes.namespace, { metadata: { name: namespace } });
+    client.close();
+    const config: Config = {
+      ...loadConfig({}),
+      httpPort: 0,
+      grpcPort: 0,
+      podNamespace: namespace,
+      leaderElection: false,
+    };
+    return { config, kubeConfig: cluster.kubeConfig };
+  }
 
-  afterEach(async () => {
-    api.release();
-    api.server.closeAllConnections();
-    await new Promise((resolve) => api.server.close(resolve));
-  });
-
-  it('is live at once, ready only after the API server answered, and closes its port on stop', async () => {
+  it('is live at once, ready once connected and synced, and closes its port on stop', async () => {
+    const { config, kubeConfig } = await configFor();
     const entries: Entry[] = [];
-    const operator = buildOperator(config, recordingLogger(entries), {
-      kubeConfig: kubeConfigFor(api.url),
-      httpHost: '127.0.0.1',
-    });
+    const operator = buildOperator(config, recordingLogger(entries), { kubeConfig, httpHost: '127.0.0.1' });
     const started = operator.start();
     await eventually(() => operator.httpPort !== undefined);
     const port = operator.httpPort!;
-
     expect(await status(port, '/health')).to.equal(200);
-    expect(await status(port, '/ready')).to.equal(503);
-    api.release();
     await started;
     expect(await status(port, '/ready')).to.equal(200);
     const connected = entries.find((entry) => entry.msg === 'connected to Kubernetes API');
-    expect(connected?.fields).to.include({ version: 'v1.33.1', server: api.url });
+    expect(connected?.fields).to.include({ version: 'v1.36.3' });
 
     await operator.stop();
     let refused = false;
@@ -127,12 +99,12 @@ describe('operator', () => {
   });
 
   it('runs until SIGTERM and then exits 0', async () => {
-    api.release();
+    const { config, kubeConfig } = await configFor();
     const entries: Entry[] = [];
     const signals = new EventEmitter();
     const exits: number[] = [];
     const done = runOperator(config, recordingLogger(entries), {
-      kubeConfig: kubeConfigFor(api.url),
+      kubeConfig,
       httpHost: '127.0.0.1',
       signals,
       exit: (code) => exits.push(code),
@@ -146,7 +118,7 @@ describe('operator', () => {
 
   it('exits 1 naming the server when the API server cannot be reached', async () => {
     const entries: Entry[] = [];
-    const code = await runOperator(config, recordingLogger(entries), {
+    const code = await runOperator({ ...loadConfig({}), httpPort: 0 }, recordingLogger(entries), {
       kubeConfig: kubeConfigFor('http://127.0.0.1:1'),
       httpHost: '127.0.0.1',
       signals: new EventEmitter(),

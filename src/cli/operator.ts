@@ -7,7 +7,12 @@ import { KubeConfig } from '@kubernetes/client-node';
 import type { Config } from '../config/index.js';
 import { ApiServerConnection } from '../runtime/api-server-connection.js';
 import type { Component } from '../runtime/component.js';
+import { CertificateResource, type Certificate } from '../api/v1alpha1/index.js';
+import { cachedCertificateDirectory } from '../controllers/certificates/directory.js';
+import { GatewayChannel } from '../push/channel.js';
+import { watchGateways, type Pod } from '../push/gateway-discovery.js';
 import { Manager } from '../runtime/controller/manager.js';
+import { CoreTypes } from '../runtime/kube/resource.js';
 import { KubeClient } from '../runtime/kube/client.js';
 import { LeaderElector, defaultIdentity } from '../runtime/leader-election.js';
 import { HealthServer } from '../runtime/health-server.js';
@@ -56,9 +61,24 @@ export function buildOperator(config: Config, logger: Logger, deps: OperatorDeps
   });
   health.addReadinessCheck('informers', manager.readiness);
 
+  const certificates = manager.informer<Certificate>(CertificateResource);
+  const channel = new GatewayChannel({
+    client,
+    namespace: config.podNamespace,
+    grpcPort: config.grpcPort,
+    registry,
+    logger,
+    certificates: cachedCertificateDirectory(certificates),
+  });
+  const pods = manager.informer<Pod>(CoreTypes.pod, { labelSelector: config.gatewaySelector });
+  watchGateways(pods, config.gatewayAgentPort, (gateways) => {
+    channel.pusher.setGateways(gateways);
+  });
+  manager.add(channel.leaderComponent);
+
   // Controllers are registered here, and only here, as later issues add them.
 
-  const components: Component[] = [apiServer, manager];
+  const components: Component[] = [apiServer, channel, manager];
   return new Operator({ health, components, logger });
 }
 

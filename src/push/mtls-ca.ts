@@ -94,7 +94,7 @@ function leaf(
   ca: KeyAndCert,
   commonName: string,
   dnsNames: string[],
-  usage: 'server' | 'client',
+  usage: 'server' | 'client' | 'both',
   now: number,
 ): Promise<KeyAndCert> {
   return issueCertificate(ca, {
@@ -126,7 +126,8 @@ export async function ensureAgentSecret(
   const current = unb64(existing?.data?.['tls.crt']);
   if (existing && unb64(existing.data?.['ca.crt']) === ca.certPem && !dueForRenewal(current, now))
     return false;
-  const cert = await leaf(ca, 'gateway-agent', [GATEWAY_SERVER_NAME], 'server', now);
+  // Both uses: the agent serves GatewayAgent and, as a client, reports to WorkerService.
+  const cert = await leaf(ca, 'gateway-agent', [GATEWAY_SERVER_NAME], 'both', now);
   const secret: Secret = {
     metadata: {
       namespace,

@@ -47,6 +47,7 @@ export class Pusher implements Component {
   private quietTimer: Timer | undefined;
   private maxTimer: Timer | undefined;
   private running = false;
+  private known: readonly Gateway[] = [];
   /** Rebuilds so far: how many snapshots the debounce let through. */
   rebuilds = 0;
 
@@ -57,6 +58,8 @@ export class Pusher implements Component {
 
   start(): Promise<void> {
     this.running = true;
+    // Gateways found while this replica stood by get their connections now.
+    this.setGateways(this.known);
     this.rebuild();
     return Promise.resolve();
   }
@@ -88,6 +91,7 @@ export class Pusher implements Component {
 
   /** The gateways that exist now; connections open and close to match. */
   setGateways(gateways: readonly Gateway[]): void {
+    this.known = gateways;
     const wanted = new Map(gateways.map((g) => [g.name, g]));
     for (const [name, connection] of this.connections) {
       const next = wanted.get(name);

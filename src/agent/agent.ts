@@ -1,0 +1,146 @@
+/**
+ * The reference gateway agent as one process: the GatewayAgent gRPC server, the HTTP port for
+ * ACME challenges and health, and the optional status reporter, all over one folder the gateway
+ * reads (`certs/`, `waf-rules.yaml`, `routes.yaml`). Wiring only.
+ */
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ResourceType } from '../generated/gateway/worker/v1/resources.js';
+import type { TlsMode } from '../grpc/credentials.js';
+import type { Clock } from '../runtime/clock.js';
+import { silentLogger, type Logger } from '../runtime/logger.js';
+import type { Lifecycle } from '../runtime/run-until-signal.js';
+import { AgentServer } from './agent-server.js';
+import { CertificateStore } from './certificates.js';
+import { ConfigState } from './config-state.js';
+import { AgentHttpServer } from './http-server.js';
+import { StatusReporter } from './status-reporter.js';
+
+export interface WorkerLink {
+  /** host:port of the worker's WorkerService. */
+  readonly address: string;
+  /** Client credentials; the agent's own certificate must allow client authentication. */
+  readonly tls: TlsMode;
+  readonly intervalMs: number;
+}
+
+export interface GatewayAgentOptions {
+  readonly dir: string;
+  /** gRPC listen address, HOST:PORT; port 0 picks a free one. */
+  readonly listen: string;
+  /** HTTP port for ACME challenges and /health, on the listen host; 0 picks a free one. */
+  readonly httpPort: number;
+  readonly tls: TlsMode;
+  /** The gateway's name in answers and reports, normally the pod name. */
+  readonly name: string;
+  readonly worker?: WorkerLink;
+  readonly logger?: Logger;
+  readonly clock?: Clock;
+}
+
+export interface HostPort {
+  readonly host: string;
+  readonly port: number;
+}
+
+/** `HOST:PORT` or `[IPv6]:PORT`; undefined when malformed. */
+export function parseHostPort(value: string): HostPort | undefined {
+  const match = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(value);
+  const host = match?.[1] ?? match?.[2];
+  const port = Number(match?.[3]);
+  if (host === undefined || !Number.isInteger(port) || port > 65_535) return undefined;
+  return { host, port };
+}
+
+function formatHostPort(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+export class GatewayAgentProcess implements Lifecycle {
+  readonly state: ConfigState;
+  private readonly certificates: CertificateStore;
+  private readonly server: AgentServer;
+  private readonly http: AgentHttpServer;
+  private readonly reporter: StatusReporter | undefined;
+  private readonly logger: Logger;
+  private readonly listen: HostPort;
+  private grpcPort = 0;
+  private boundHttpPort = 0;
+
+  constructor(private readonly options: GatewayAgentOptions) {
+    const listen = parseHostPort(options.listen);
+    if (!listen) throw new Error(`listen address "${options.listen}" is not HOST:PORT`);
+    this.listen = listen;
+    this.logger = (options.logger ?? silentLogger).child({ gateway: options.name });
+    this.state = new ConfigState(options.dir, this.logger);
+    this.certificates = new CertificateStore(join(options.dir, 'certs'), this.logger);
+    this.server = new AgentServer({
+      name: options.name,
+      tls: options.tls,
+      state: this.state,
+      certificates: this.certificates,
+      logger: this.logger,
+    });
+    this.http = new AgentHttpServer({
+      host: listen.host,
+      port: options.httpPort,
+      keyAuthorization: (token) => this.state.challenges.keyAuthorization(token),
+      logger: this.logger,
+    });
+    const worker = options.worker;
+    this.reporter = worker
+      ? new StatusReporter({
+          address: worker.address,
+          tls: worker.tls,
+          gateway: options.name,
+          intervalMs: worker.intervalMs,
+          versions: () => this.appliedVersions(),
+          logger: this.logger,
+          ...(options.clock ? { clock: options.clock } : {}),
+        })
+      : undefined;
+  }
+
+  async start(): Promise<void> {
+    await mkdir(join(this.options.dir, 'certs'), { recursive: true, mode: 0o755 });
+    await this.state.load();
+    this.grpcPort = await this.server.listen(formatHostPort(this.listen.host, this.listen.port));
+    this.boundHttpPort = await this.http.start();
+    this.reporter?.start();
+    this.logger.info('gateway agent started', {
+      dir: this.options.dir,
+      grpc: this.address,
+      http: this.httpAddress,
+      mode: this.options.tls === 'insecure-development-only' ? 'insecure-development-only' : 'mTLS',
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.reporter?.stop();
+    await Promise.all([this.server.stop(), this.http.stop()]);
+  }
+
+  /** host:port the gRPC server listens on (the bound port after start). */
+  get address(): string {
+    return formatHostPort(this.listen.host, this.grpcPort);
+  }
+
+  get httpAddress(): string {
+    return formatHostPort(this.listen.host, this.boundHttpPort);
+  }
+
+  get dir(): string {
+    return this.options.dir;
+  }
+
+  /** Versions served: config types by their proto name, certificates as `certificate/<name>`. */
+  appliedVersions(): Record<string, string> {
+    const versions = this.state.appliedVersions();
+    for (const [name, version] of this.certificates.applied()) versions[`certificate/${name}`] = version;
+    return versions;
+  }
+
+  rejectNext(type: ResourceType, message: string): void {
+    this.state.rejectNext(type, message);
+  }
+}

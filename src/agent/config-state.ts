@@ -1,0 +1,205 @@
+/**
+ * What the agent serves per configuration type and how an update replaces it, in the manner of
+ * xDS: check the update's version against its content, check every resource, then apply all of
+ * it or nothing. A rejected update changes nothing — files, challenges and the recorded version
+ * stay those of the last good update — and the answer says why, per resource.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import type { ResourceError } from '../generated/gateway/worker/v1/agent.js';
+import { ResourceType, resourceTypeToJSON, type Resource } from '../generated/gateway/worker/v1/resources.js';
+import type { Logger } from '../runtime/logger.js';
+import { ChallengeTable, parseChallenge, type Challenge } from './acme-challenges.js';
+import { writeFileAtomic } from './atomic-file.js';
+import { parseJson } from './json-checks.js';
+import { parseRoutes, renderRoutesYaml, type NamedRoutes } from './routes.js';
+import { Serial } from './serial.js';
+import { configVersion } from './versioning.js';
+import {
+  duplicateRuleIds,
+  mergeRuleFiles,
+  parseWafRuleFile,
+  renderWafRulesYaml,
+  type NamedRuleFile,
+} from './waf-rules.js';
+
+export const WAF_RULES_FILE = 'waf-rules.yaml';
+export const ROUTES_FILE = 'routes.yaml';
+const SUPPORTED: readonly ResourceType[] = [
+  ResourceType.RESOURCE_TYPE_WAF_RULES,
+  ResourceType.RESOURCE_TYPE_ROUTES,
+  ResourceType.RESOURCE_TYPE_ACME_CHALLENGES,
+];
+
+export type ApplyResult =
+  | { readonly kind: 'ack'; readonly version: string; readonly changed: boolean }
+  | {
+      readonly kind: 'nack';
+      /** The last good version, still served. */
+      readonly version: string;
+      readonly message: string;
+      readonly resourceErrors: readonly ResourceError[];
+    };
+
+type Checked = { errors: ResourceError[] } | { write: () => Promise<void> };
+
+export class ConfigState {
+  private readonly versions = new Map<ResourceType, string>();
+  private readonly forced = new Map<ResourceType, string>();
+  private readonly serial = new Serial();
+  readonly challenges = new ChallengeTable();
+
+  constructor(
+    private readonly dir: string,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Versions by type name (RESOURCE_TYPE_WAF_RULES, ...), as reported to the worker. */
+  appliedVersions(): Record<string, string> {
+    return Object.fromEntries(
+      [...this.versions].map(([type, version]) => [resourceTypeToJSON(type), version]),
+    );
+  }
+
+  appliedVersion(type: ResourceType): string {
+    return this.versions.get(type) ?? '';
+  }
+
+  /** Tests and the simulator: the next complete update of `type` is NACKed with `message`. */
+  rejectNext(type: ResourceType, message: string): void {
+    this.forced.set(type, message);
+  }
+
+  /** After a restart the files on disk are the last good state; their `version` says which. */
+  async load(): Promise<void> {
+    for (const [type, file] of [
+      [ResourceType.RESOURCE_TYPE_WAF_RULES, WAF_RULES_FILE],
+      [ResourceType.RESOURCE_TYPE_ROUTES, ROUTES_FILE],
+    ] as const) {
+      try {
+        const version: unknown = (
+          parse(await readFile(join(this.dir, file), 'utf8')) as { version?: unknown }
+        ).version;
+        if (typeof version === 'string') this.versions.set(type, version);
+      } catch {
+        // No file or not ours: nothing applied yet as far as this agent can tell.
+      }
+    }
+  }
+
+  apply(type: ResourceType, version: string, resources: readonly Resource[]): Promise<ApplyResult> {
+    return this.serial.run(() => this.applyNow(type, version, resources));
+  }
+
+  private async applyNow(
+    type: ResourceType,
+    version: string,
+    resources: readonly Resource[],
+  ): Promise<ApplyResult> {
+    const lastGood = this.appliedVersion(type);
+    const typeName = resourceTypeToJSON(type);
+    const nack = (message: string, resourceErrors: ResourceError[] = []): ApplyResult => {
+      this.logger.warn('update rejected', { type: typeName, version, keeping: lastGood, reason: message });
+      return { kind: 'nack', version: lastGood, message, resourceErrors };
+    };
+    if (!SUPPORTED.includes(type)) return nack(`unsupported resource type ${typeName}`);
+    const duplicates = resources.map((r) => r.name).filter((name, i, all) => all.indexOf(name) !== i);
+    if (duplicates.length > 0) {
+      return nack(
+        `resource names must be unique, got ${[...new Set(duplicates)].join(', ')} more than once`,
+        duplicates.map((name) => ({ name, message: 'duplicate resource name' })),
+      );
+    }
+    const computed = configVersion(resources);
+    if (computed !== version) {
+      return nack(
+        `version ${version} does not match the content hash ${computed} of the ${resources.length} resources received`,
+      );
+    }
+    const forced = this.forced.get(type);
+    if (forced !== undefined) {
+      this.forced.delete(type);
+      return nack(forced);
+    }
+    if (version === lastGood) return { kind: 'ack', version, changed: false };
+    const checked = this.check(type, version, resources);
+    if ('errors' in checked) {
+      const first = checked.errors[0] ?? { name: '', message: '' };
+      return nack(
+        `rejected ${new Set(checked.errors.map((e) => e.name)).size} of ${resources.length} resources; ${first.name}: ${first.message}`,
+        checked.errors,
+      );
+    }
+    try {
+      await checked.write();
+    } catch (error) {
+      return nack(`could not apply ${typeName}: ${(error as Error).message}`);
+    }
+    this.versions.set(type, version);
+    this.logger.info('update applied', { type: typeName, version, resources: resources.length });
+    return { kind: 'ack', version, changed: true };
+  }
+
+  /** All resources checked, so one NACK lists every problem, not just the first. */
+  private check(type: ResourceType, version: string, resources: readonly Resource[]): Checked {
+    const errors: ResourceError[] = [];
+    const each = <T>(parse: (payload: unknown) => T): { resource: string; value: T }[] =>
+      resources.flatMap((r) => {
+        try {
+          return [{ resource: r.name, value: parse(parseJson(r.payload)) }];
+        } catch (error) {
+          errors.push({ name: r.name, message: (error as Error).message });
+          return [];
+        }
+      });
+    switch (type) {
+      case ResourceType.RESOURCE_TYPE_WAF_RULES: {
+        const files: NamedRuleFile[] = each(parseWafRuleFile).map((f) => ({
+          resource: f.resource,
+          file: f.value,
+        }));
+        for (const [id, owners] of duplicateRuleIds(files)) {
+          for (const name of new Set(owners)) {
+            errors.push({
+              name,
+              message: `rule id "${id}" is defined more than once (in ${owners.join(', ')})`,
+            });
+          }
+        }
+        const path = join(this.dir, WAF_RULES_FILE);
+        return errors.length > 0
+          ? { errors }
+          : { write: () => writeFileAtomic(path, renderWafRulesYaml(mergeRuleFiles(version, files)), 0o644) };
+      }
+      case ResourceType.RESOURCE_TYPE_ROUTES: {
+        const configs: NamedRoutes[] = each(parseRoutes).map((c) => ({
+          resource: c.resource,
+          config: c.value,
+        }));
+        const path = join(this.dir, ROUTES_FILE);
+        return errors.length > 0
+          ? { errors }
+          : { write: () => writeFileAtomic(path, renderRoutesYaml(version, configs), 0o644) };
+      }
+      case ResourceType.RESOURCE_TYPE_ACME_CHALLENGES: {
+        const parsed = each(parseChallenge);
+        const owner = new Map<string, string>();
+        for (const { resource, value } of parsed) {
+          const first = owner.get(value.token);
+          if (first !== undefined)
+            errors.push({ name: resource, message: `token ${value.token} is also in ${first}` });
+          else owner.set(value.token, resource);
+        }
+        const challenges: Challenge[] = parsed.map((c) => c.value);
+        const replace = (): Promise<void> => {
+          this.challenges.replace(challenges);
+          return Promise.resolve();
+        };
+        return errors.length > 0 ? { errors } : { write: replace };
+      }
+      default:
+        return { errors: [{ name: '', message: `unsupported resource type ${resourceTypeToJSON(type)}` }] };
+    }
+  }
+}

@@ -1,0 +1,147 @@
+import { EventEmitter } from 'node:events';
+import { access, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { expect } from 'chai';
+import { issueCertificate } from '../pki/x509.js';
+import { agentPki } from '../../test/support/agent-fixtures.js';
+import { runAgent } from './agent.js';
+import type { Output } from './main.js';
+
+function capture(): Output & { stdout_: string[]; stderr_: string[] } {
+  const stdout_: string[] = [];
+  const stderr_: string[] = [];
+  return { stdout_, stderr_, stdout: (t) => stdout_.push(t), stderr: (t) => stderr_.push(t) };
+}
+
+describe('gateway-worker agent (CLI)', () => {
+  let files: string;
+
+  before(async () => {
+    const pki = await agentPki();
+    files = await mkdtemp(join(tmpdir(), 'agent-cli-'));
+    await writeFile(join(files, 'ca.crt'), pki.ca.certPem);
+    await writeFile(join(files, 'tls.crt'), pki.agent.certPem);
+    await writeFile(join(files, 'tls.key'), pki.agent.keyPem);
+  });
+
+  after(() => rm(files, { recursive: true, force: true }));
+
+  const usageErrors: [string, string[], RegExp][] = [
+    ['a missing --dir', ['--insecure-development-only'], /^--dir is required/],
+    ['an unknown flag', ['--dir', 'x', '--port', '1'], /^unknown argument "--port"/],
+    ['a flag without its value', ['--dir'], /^--dir needs a value/],
+    ['missing TLS files', ['--dir', 'x', '--tls-ca', 'ca.crt'], /^mutual TLS needs --tls-cert, --tls-key/],
+    [
+      'TLS files with the insecure flag',
+      ['--dir', 'x', '--insecure-development-only', '--tls-ca', 'a'],
+      /cannot be combined/,
+    ],
+    [
+      'a bad listen address',
+      ['--dir', 'x', '--insecure-development-only', '--listen', '9443'],
+      /^--listen must be HOST:PORT/,
+    ],
+    [
+      'a bad HTTP port',
+      ['--dir', 'x', '--insecure-development-only', '--http-port', '99999'],
+      /^--http-port must be a port/,
+    ],
+    [
+      'a report interval without a worker',
+      ['--dir', 'x', '--insecure-development-only', '--report-interval', '5s'],
+      /needs --worker/,
+    ],
+    [
+      'an unreadable TLS file',
+      ['--dir', 'x', '--tls-ca', '/nonexistent/ca', '--tls-cert', 'c', '--tls-key', 'k'],
+      /^cannot read --tls-ca/,
+    ],
+  ];
+  for (const [what, args, message] of usageErrors) {
+    it(`exits 2 with one line for ${what}`, async () => {
+      const out = capture();
+      expect(await runAgent(args, {}, out)).to.equal(2);
+      expect(out.stdout_).to.deep.equal([]);
+      expect(out.stderr_).to.have.length(1);
+      const line = out.stderr_[0]!;
+      expect(line.split('\n')).to.have.length(2); // one line, then the final newline
+      expect(line.replace(/^gateway-worker agent: /, '')).to.match(message);
+    });
+  }
+
+  it('prints its usage for --help', async () => {
+    const out = capture();
+    expect(await runAgent(['--help'], {}, out)).to.equal(0);
+    expect(out.stdout_.join('')).to.match(/^Usage: gateway-worker agent --dir DIR/);
+  });
+
+  it('warns when it should report to a worker with a certificate not meant for clients', async () => {
+    const { ca } = await agentPki();
+    const serverOnly = await issueCertificate(ca, {
+      commonName: 'gateway-agent',
+      usage: 'server',
+      notBefore: new Date(Date.now() - 60_000),
+      notAfter: new Date(Date.now() + 3_600_000),
+    });
+    await writeFile(join(files, 'server-only.crt'), serverOnly.certPem);
+    await writeFile(join(files, 'server-only.key'), serverOnly.keyPem);
+    const signals = new EventEmitter();
+    const logs = new PassThrough();
+    const lines: string[] = [];
+    logs.on('data', (chunk: Buffer) => lines.push(chunk.toString()));
+    const code = runAgent(
+      [
+        ...['--dir', join(files, 'warned'), '--listen', '127.0.0.1:0', '--http-port', '0'],
+        ...['--tls-ca', join(files, 'ca.crt'), '--worker', '127.0.0.1:1'],
+        ...['--tls-cert', join(files, 'server-only.crt'), '--tls-key', join(files, 'server-only.key')],
+      ],
+      { LOG_LEVEL: 'warn' },
+      capture(),
+      { signals, exit: () => undefined, logStream: logs },
+    );
+    signals.emit('SIGTERM', 'SIGTERM');
+    expect(await code).to.equal(0);
+    expect(lines.join('')).to.include('is not valid for client authentication');
+  });
+
+  it('runs with mutual TLS until SIGTERM, then exits 0', async () => {
+    const dir = join(files, 'gateway');
+    const signals = new EventEmitter();
+    const code = runAgent(
+      [
+        '--dir',
+        dir,
+        '--listen',
+        '127.0.0.1:0',
+        '--http-port',
+        '0',
+        '--tls-ca',
+        join(files, 'ca.crt'),
+        '--tls-cert',
+        join(files, 'tls.crt'),
+        '--tls-key',
+        join(files, 'tls.key'),
+        '--name',
+        'gateway-cli',
+      ],
+      { LOG_LEVEL: 'error' },
+      capture(),
+      { signals, exit: () => undefined },
+    );
+    // The certs folder is made first thing on start.
+    for (let i = 0; i < 200; i += 1) {
+      if (
+        await access(join(dir, 'certs')).then(
+          () => true,
+          () => false,
+        )
+      )
+        break;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    signals.emit('SIGTERM', 'SIGTERM');
+    expect(await code).to.equal(0);
+  });
+});

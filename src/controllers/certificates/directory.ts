@@ -10,9 +10,11 @@ import type { Informer } from '../../runtime/informer/informer.js';
 import { NAMESPACE_INDEX } from '../../runtime/informer/store.js';
 
 export function certificateInfo(cert: Certificate): CertificateInfo {
-  const conditions = cert.status?.conditions ?? [];
+  // A Certificate the controller has not reconciled yet has no status at all.
+  const status = (cert as Partial<Certificate>).status;
+  const conditions = status?.conditions ?? [];
   const isTrue = (type: string): boolean => conditions.some((c) => c.type === type && c.status === 'True');
-  const notAfter = cert.status?.notAfter ? Date.parse(cert.status.notAfter) : Number.NaN;
+  const notAfter = status?.notAfter ? Date.parse(status.notAfter) : Number.NaN;
   return {
     namespace: cert.metadata.namespace ?? '',
     name: cert.metadata.name ?? '',
@@ -20,7 +22,7 @@ export function certificateInfo(cert: Certificate): CertificateInfo {
     notAfterUnix: Number.isNaN(notAfter) ? 0 : Math.floor(notAfter / 1000),
     ready: isTrue('Ready'),
     temporary: isTrue('Temporary'),
-    revision: String(cert.status?.revision ?? ''),
+    revision: String(status?.revision ?? ''),
   };
 }
 

@@ -28,7 +28,12 @@ describe('gateway-worker operator process (real API server)', function () {
   }
 
   it('becomes ready against the control plane, serves metrics promtool accepts, and exits 0 within 10 s of SIGTERM', async () => {
-    const operator = await start({ LEADER_ELECTION: 'false' });
+    const cluster = await sharedCluster();
+    const namespace = uniqueName('process');
+    const admin = new KubeClient(cluster.kubeConfig);
+    await admin.create(CoreTypes.namespace, { metadata: { name: namespace } });
+    admin.close();
+    const operator = await start({ LEADER_ELECTION: 'false', POD_NAMESPACE: namespace });
     await eventually(
       async () => (await operator.get('/ready').catch(() => ({ status: 0 }))).status === 200,
       30_000,

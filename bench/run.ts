@@ -4,9 +4,10 @@
  */
 import { startCluster } from '../src/envtest/cluster.js';
 import { FIXTURE_CRDS } from '../test/support/shared-cluster.js';
+import { pushBenchmark } from './push.bench.js';
 import { runtimeBenchmark } from './runtime.bench.js';
 
-const benchmarks = { runtime: runtimeBenchmark } as const;
+const benchmarks = { runtime: runtimeBenchmark, push: () => pushBenchmark() } as const;
 const wanted = process.argv.slice(2);
 const cluster = await startCluster({ crdPaths: [FIXTURE_CRDS] });
 try {

@@ -150,7 +150,7 @@ export class Pusher implements Component {
 
   private changed(): void {
     if (!this.running) return;
-    const quiet = this.options.quietMs ?? 50;
+    const quiet = this.options.quietMs ?? 10;
     this.quietTimer?.cancel();
     this.quietTimer = this.clock.setTimer(quiet, () => this.rebuild());
     this.maxTimer ??= this.clock.setTimer(this.options.maxDelayMs ?? 1_000, () => this.rebuild());

@@ -6,12 +6,14 @@ import { fileURLToPath } from 'node:url';
 import { startCluster, type Cluster } from '../../src/envtest/cluster.js';
 
 export const FIXTURE_CRDS = fileURLToPath(new URL('../fixtures/widgets-crd.yaml', import.meta.url));
+/** The product's own CRDs: the operator's informers need them to sync. */
+export const PRODUCT_CRDS = fileURLToPath(new URL('../../crds', import.meta.url));
 
 let shared: Promise<Cluster> | undefined;
 
 export function sharedCluster(): Promise<Cluster> {
   shared ??= (async () => {
-    const cluster = await startCluster({ crdPaths: [FIXTURE_CRDS] });
+    const cluster = await startCluster({ crdPaths: [FIXTURE_CRDS, PRODUCT_CRDS] });
     const where = cluster.local ? `local control plane ${cluster.local.server}` : 'existing cluster';
     console.log(`      [envtest] kube-apiserver ${await cluster.serverVersion()} (${where})`);
     return cluster;

@@ -7,6 +7,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT, findAsset } from '../src/envtest/assets.js';
 import { startCluster } from '../src/envtest/cluster.js';
+import { KubeClient } from '../src/runtime/kube/client.js';
+import { startDemoGateways, type DemoGateways } from './demo-gateways.js';
 
 const crds = join(REPO_ROOT, 'crds');
 console.log('demo: starting a local control plane (etcd + kube-apiserver) ...');
@@ -19,6 +21,7 @@ const operator = spawn(process.execPath, [join(REPO_ROOT, 'bin', 'gateway-worker
     KUBECONFIG: cluster.kubeconfigPath,
     LEADER_ELECTION: 'false',
     POD_NAMESPACE: 'default',
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
   },
   stdio: ['ignore', 'inherit', 'inherit'],
 });
@@ -41,15 +44,47 @@ demo: the operator is running (health on http://127.0.0.1:8081/ready, metrics on
       Ctrl-C stops the operator and the control plane.
 `);
 
+// Three simulated gateway pods that the operator discovers and pushes to over mTLS.
+const client = new KubeClient(cluster.kubeConfig);
+let gateways: DemoGateways | undefined;
+try {
+  gateways = await startDemoGateways(client, 'default', 3, 9443);
+  console.log(
+    `demo: 3 simulated gateways (reference agents) listen on ${gateways.simulated.gateways.map((g) => g.address).join(', ')};`,
+  );
+  console.log(`      their files are under ${gateways.dirRoot}`);
+} catch (error) {
+  console.error(
+    `demo: could not start the simulated gateways: ${error instanceof Error ? error.message : String(error)}`,
+  );
+}
+let lastReport = '';
+const reporter = setInterval(() => {
+  if (!gateways) return;
+  const lines = gateways.simulated.gateways.map((g) => {
+    const versions = Object.entries(g.appliedVersions())
+      .map(([type, version]) => `${type.replace('RESOURCE_TYPE_', '').toLowerCase()}=${version.slice(0, 8)}`)
+      .join(' ');
+    return `        ${g.name} (${g.address}) ACKed: ${versions || 'nothing yet'}`;
+  });
+  const report = lines.join('\n');
+  if (report === lastReport) return;
+  lastReport = report;
+  console.log(`demo: what the gateways applied (content-hash versions per type):\n${report}`);
+}, 1000);
+
 let stopping = false;
 async function stop(signal: NodeJS.Signals): Promise<void> {
   if (stopping) return;
   stopping = true;
-  console.log(`\ndemo: ${signal}: stopping the operator and the control plane ...`);
+  console.log(`\ndemo: ${signal}: stopping the operator, the gateways and the control plane ...`);
+  clearInterval(reporter);
   if (operator.exitCode === null) {
     operator.kill('SIGTERM');
     await new Promise((resolve) => operator.once('exit', resolve));
   }
+  await gateways?.stop();
+  client.close();
   await cluster.stop();
   console.log('demo: stopped, nothing left running');
   process.exit(0);

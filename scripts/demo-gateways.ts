@@ -1,0 +1,69 @@
+/**
+ * Simulated gateway pods for the demo: N reference agents on 127.0.0.2… with the certificate
+ * the operator wrote for them, and Pod objects that point the operator at them, as a kubelet
+ * would report real pods.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { startSimulatedGateways, type SimulatedGateways } from '../src/agent/simulator.js';
+import { AGENT_TLS_SECRET } from '../src/push/mtls-ca.js';
+import type { KubeClient } from '../src/runtime/kube/client.js';
+import { isNotFound } from '../src/runtime/kube/errors.js';
+import { CoreTypes, type KubeObject } from '../src/runtime/kube/resource.js';
+
+const b64 = (s: string | undefined): string => Buffer.from(s ?? '', 'base64').toString('utf8');
+
+export interface DemoGateways {
+  readonly simulated: SimulatedGateways;
+  readonly dirRoot: string;
+  stop(): Promise<void>;
+}
+
+export async function startDemoGateways(
+  client: KubeClient,
+  namespace: string,
+  count: number,
+  port: number,
+): Promise<DemoGateways> {
+  let secret: (KubeObject & { data?: Record<string, string> }) | undefined;
+  for (let i = 0; i < 300 && !secret; i++) {
+    secret = await client
+      .get<KubeObject & { data?: Record<string, string> }>(CoreTypes.secret, namespace, AGENT_TLS_SECRET)
+      .catch((error: unknown) => {
+        if (isNotFound(error)) return undefined;
+        throw error;
+      });
+    if (!secret) await sleep(100);
+  }
+  if (!secret) throw new Error(`the operator did not write Secret ${namespace}/${AGENT_TLS_SECRET}`);
+  const tls = {
+    caPem: b64(secret.data?.['ca.crt']),
+    certPem: b64(secret.data?.['tls.crt']),
+    keyPem: b64(secret.data?.['tls.key']),
+  };
+  const dirRoot = mkdtempSync(join(tmpdir(), 'gateway-worker-demo-gateways-'));
+  const simulated = await startSimulatedGateways({ count, tls, dirRoot, port });
+  for (const gateway of simulated.gateways) {
+    await client.create(CoreTypes.pod, {
+      metadata: { namespace, name: gateway.name, labels: { 'app.kubernetes.io/name': 'gateway' } },
+      spec: { containers: [{ name: 'gateway', image: 'awesomeapibrasil/gateway:demo' }] },
+    });
+    await client.mergePatch(
+      CoreTypes.pod,
+      namespace,
+      gateway.name,
+      { status: { podIP: gateway.host, conditions: [{ type: 'Ready', status: 'True' }] } },
+      'status',
+    );
+  }
+  return {
+    simulated,
+    dirRoot,
+    async stop() {
+      await simulated.stop();
+      rmSync(dirRoot, { recursive: true, force: true });
+    },
+  };
+}

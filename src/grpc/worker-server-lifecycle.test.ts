@@ -5,7 +5,7 @@ import { silentLogger } from '../runtime/logger.js';
 import { createMetricsRegistry } from '../runtime/metrics.js';
 import { GatewayReports } from './gateway-reports.js';
 import { InMemoryJobRegistry } from './job-registry.js';
-import { eventually } from './test-fixtures.js';
+import { eventually } from '../../test/support/grpc-fixtures.js';
 import { WorkerServer } from './worker-server.js';
 import type { TlsMaterial } from './credentials.js';
 

@@ -17,7 +17,7 @@ import {
   normalizeSerial,
   presentedSerial,
   type WorkerPki,
-} from './test-fixtures.js';
+} from '../../test/support/grpc-fixtures.js';
 import { WorkerServer } from './worker-server.js';
 
 function report(requests: number): ReportStatusRequest {

@@ -20,7 +20,13 @@ import { createMetricsRegistry } from '../runtime/metrics.js';
 import { channelOptions, clientCredentials, WORKER_SERVER_NAME } from './credentials.js';
 import { GatewayReports } from './gateway-reports.js';
 import { InMemoryJobRegistry } from './job-registry.js';
-import { createWorkerPki, eventually, HealthClient, ServingStatus, type WorkerPki } from './test-fixtures.js';
+import {
+  createWorkerPki,
+  eventually,
+  HealthClient,
+  ServingStatus,
+  type WorkerPki,
+} from '../../test/support/grpc-fixtures.js';
 import type { CertificateDirectory } from './worker-service.js';
 import { WorkerServer } from './worker-server.js';
 

@@ -11,7 +11,7 @@ import { findAsset } from '../../src/envtest/assets.js';
 import { WORKER_SERVER_NAME } from '../../src/grpc/credentials.js';
 import { GatewayReports } from '../../src/grpc/gateway-reports.js';
 import { InMemoryJobRegistry } from '../../src/grpc/job-registry.js';
-import { createWorkerPki } from '../../src/grpc/test-fixtures.js';
+import { createWorkerPki } from '../support/grpc-fixtures.js';
 import { WorkerServer } from '../../src/grpc/worker-server.js';
 import { silentLogger } from '../../src/runtime/logger.js';
 import { createMetricsRegistry } from '../../src/runtime/metrics.js';

@@ -6,8 +6,8 @@
 import { connect } from 'node:tls';
 import { BinaryReader, BinaryWriter, WireType } from '@bufbuild/protobuf/wire';
 import { Client, type ChannelCredentials, type ClientReadableStream } from '@grpc/grpc-js';
-import { createCertificateAuthority, issueCertificate, type KeyAndCert } from '../pki/x509.js';
-import { channelOptions, WORKER_SERVER_NAME, type TlsMaterial } from './credentials.js';
+import { createCertificateAuthority, issueCertificate, type KeyAndCert } from '../../src/pki/x509.js';
+import { channelOptions, WORKER_SERVER_NAME, type TlsMaterial } from '../../src/grpc/credentials.js';
 
 const HOUR_MS = 3_600_000;
 

@@ -98,6 +98,7 @@ export class GatewayChannel implements Component {
       await ensureAgentSecret(client, namespace, ca, this.clock);
       const tls = await workerTls(ca, this.clock);
       this.server?.updateTls(tls.server);
+      this.pusherInstance?.setTls(tls.client);
     } catch (error) {
       logger.warn('renewing the channel certificates failed; retrying later', {
         error: error instanceof Error ? error.message : String(error),

@@ -67,7 +67,8 @@ export interface ConnectionEvents {
 const CERTIFICATE_DEADLINE_MS = 10_000;
 
 export class GatewayConnection {
-  private readonly client: GatewayAgentClient;
+  private client: GatewayAgentClient;
+  private opened = false;
   private stream: ClientDuplexStream<SyncConfigRequest, SyncConfigResponse> | undefined;
   private desired: GatewaySnapshot | undefined;
   private readonly sent = new Map<
@@ -82,18 +83,18 @@ export class GatewayConnection {
   private closed = false;
   connected = false;
 
+  /**
+   * `tls` is read at every (re)connect: after the worker's certificate is renewed, new
+   * connections present the new one while an open stream carries on over its handshake.
+   */
   constructor(
     readonly gateway: Gateway,
-    tls: TlsMode,
+    private readonly tls: () => TlsMode,
     private readonly events: ConnectionEvents,
     private readonly logger: Logger,
     private readonly clock: Clock = systemClock,
   ) {
-    this.client = new GatewayAgentClient(
-      gateway.address,
-      clientCredentials(tls),
-      channelOptions(GATEWAY_SERVER_NAME),
-    );
+    this.client = this.newClient();
     this.backoff = new Backoff({ initialMs: 500, maxMs: 30_000, jitter: 0.5 });
     this.open();
   }
@@ -118,8 +119,21 @@ export class GatewayConnection {
     this.client.close();
   }
 
+  private newClient(): GatewayAgentClient {
+    return new GatewayAgentClient(
+      this.gateway.address,
+      clientCredentials(this.tls()),
+      channelOptions(GATEWAY_SERVER_NAME),
+    );
+  }
+
   private open(): void {
     if (this.closed) return;
+    if (this.stream === undefined && this.opened) {
+      this.client.close();
+      this.client = this.newClient();
+    }
+    this.opened = true;
     const stream = this.client.syncConfig();
     this.stream = stream;
     this.sent.clear();

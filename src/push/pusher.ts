@@ -51,7 +51,10 @@ export class Pusher implements Component {
   /** Rebuilds so far: how many snapshots the debounce let through. */
   rebuilds = 0;
 
+  private tls: TlsMode;
+
   constructor(private readonly options: PusherOptions) {
+    this.tls = options.tls;
     this.clock = options.clock ?? systemClock;
     this.metrics = options.registry ? pushMetrics(options.registry) : undefined;
   }
@@ -72,6 +75,11 @@ export class Pusher implements Component {
     this.connections.clear();
     this.metrics?.connected.set(0);
     return Promise.resolve();
+  }
+
+  /** The worker's renewed client certificate, for connections opened from now on. */
+  setTls(tls: TlsMode): void {
+    this.tls = tls;
   }
 
   /** Replaces everything `owner` publishes. */
@@ -126,7 +134,7 @@ export class Pusher implements Component {
   private connect(gateway: Gateway): GatewayConnection {
     return new GatewayConnection(
       gateway,
-      this.options.tls,
+      () => this.tls,
       {
         onOutcome: (g, outcome) => {
           (outcome.accepted ? this.metrics?.acks : this.metrics?.nacks)?.inc({ type: outcome.type });

@@ -36,6 +36,19 @@ describe('local control plane (real etcd + kube-apiserver)', function () {
     const client = new KubeClient(kc);
     const watchAbort = new AbortController();
     const path = `/apis/${widgets.group}/${widgets.version}/namespaces/${namespace}/${widgets.plural}`;
+    // Watching from the list's resourceVersion replays every change after it, however late the
+    // watch itself gets going, so the test sees ADDED and then MODIFIED without a race.
+    let resourceVersion = '';
+    while (!resourceVersion) {
+      const listed = await client
+        .request<{ metadata: { resourceVersion: string } }>('GET', path)
+        .catch((error: unknown) => {
+          if (error instanceof ApiError && error.code === 429) return undefined; // see below
+          throw error;
+        });
+      if (listed) resourceVersion = listed.metadata.resourceVersion;
+      else await new Promise((resolve) => setTimeout(resolve, 100));
+    }
     const onEvent = (event: WatchEvent): void => {
       const obj = event.object as Widget;
       seen.push(`${event.type}:${obj.metadata.name}:${obj.status?.phase ?? '-'}`);
@@ -44,7 +57,7 @@ describe('local control plane (real etcd + kube-apiserver)', function () {
     const watching = (async () => {
       for (;;) {
         try {
-          await client.watch(path, {}, onEvent, { signal: watchAbort.signal });
+          await client.watch(path, { resourceVersion }, onEvent, { signal: watchAbort.signal });
           return;
         } catch (error) {
           if (watchAbort.signal.aborted || !(error instanceof ApiError && error.code === 429)) return;

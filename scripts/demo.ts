@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { REPO_ROOT, findAsset } from '../src/envtest/assets.js';
 import { startCluster } from '../src/envtest/cluster.js';
 import { KubeClient } from '../src/runtime/kube/client.js';
-import { startDemoGateways, type DemoGateways } from './demo-gateways.js';
+import { startGatewayPods, type GatewayPods } from '../test/support/gateway-pods.js';
 
 const crds = join(REPO_ROOT, 'crds');
 console.log('demo: starting a local control plane (etcd + kube-apiserver) ...');
@@ -46,9 +46,9 @@ demo: the operator is running (health on http://127.0.0.1:8081/ready, metrics on
 
 // Three simulated gateway pods that the operator discovers and pushes to over mTLS.
 const client = new KubeClient(cluster.kubeConfig);
-let gateways: DemoGateways | undefined;
+let gateways: GatewayPods | undefined;
 try {
-  gateways = await startDemoGateways(client, 'default', 3, 9443);
+  gateways = await startGatewayPods(client, 'default', 3, 9443);
   console.log(
     `demo: 3 simulated gateways (reference agents) listen on ${gateways.simulated.gateways.map((g) => g.address).join(', ')};`,
   );

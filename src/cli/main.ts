@@ -7,6 +7,7 @@ import { configKeys } from '../config/schema.js';
 import { createLogger } from '../runtime/logger.js';
 import { runAgent } from './agent.js';
 import { runOperator } from './operator.js';
+import { runRollback } from './rollback.js';
 import { runValidate } from './validate.js';
 import { isCommand, usage, version, type CommandName } from './usage.js';
 
@@ -50,6 +51,7 @@ async function run(
 ): Promise<number> {
   if (command === 'validate') return runValidate(args, out);
   if (command === 'agent') return runAgent(args, env, out);
+  if (command === 'rollback') return runRollback(args, env, out);
   if (command !== 'operator') {
     out.stderr(`gateway-worker ${command}: not yet available in this version\n`);
     return 1;

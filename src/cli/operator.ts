@@ -9,7 +9,11 @@ import { ApiServerConnection } from '../runtime/api-server-connection.js';
 import type { Component } from '../runtime/component.js';
 import { CertificateResource, type Certificate } from '../api/v1alpha1/index.js';
 import { cachedCertificateDirectory } from '../controllers/certificates/directory.js';
+import { PushStatusRouter } from '../controllers/push-owners.js';
+import { routeConfigController } from '../controllers/routeconfig/controller.js';
+import { wafRuleSetController } from '../controllers/wafruleset/controller.js';
 import { GatewayChannel } from '../push/channel.js';
+import { EventRecorder } from '../runtime/events/recorder.js';
 import { watchGateways, type Pod } from '../push/gateway-discovery.js';
 import { Manager } from '../runtime/controller/manager.js';
 import { CoreTypes } from '../runtime/kube/resource.js';
@@ -62,7 +66,9 @@ export function buildOperator(config: Config, logger: Logger, deps: OperatorDeps
   health.addReadinessCheck('informers', manager.readiness);
 
   const certificates = manager.informer<Certificate>(CertificateResource);
+  const router = new PushStatusRouter();
   const channel = new GatewayChannel({
+    onStatusChange: router.route,
     client,
     namespace: config.podNamespace,
     grpcPort: config.grpcPort,
@@ -76,7 +82,20 @@ export function buildOperator(config: Config, logger: Logger, deps: OperatorDeps
   });
   manager.add(channel.leaderComponent);
 
-  // Controllers are registered here, and only here, as later issues add them.
+  // Controllers are registered here, and only here.
+  const recorder = new EventRecorder({ client, instance: identity, logger });
+  const shared = {
+    client,
+    manager,
+    router,
+    recorder,
+    publisher: () => channel.pusher,
+    logger,
+    registry,
+    workers: config.queueWorkers,
+  };
+  manager.add(wafRuleSetController(shared));
+  manager.add(routeConfigController(shared));
 
   const components: Component[] = [apiServer, channel, manager];
   return new Operator({ health, components, logger });

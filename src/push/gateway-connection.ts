@@ -46,7 +46,10 @@ export interface Outcome {
   readonly rejected?: {
     readonly version: string;
     readonly message: string;
+    /** Resource name → the pod's reason, for the resources it named. */
     readonly resources: ReadonlyMap<string, string>;
+    /** Resource name → version, of the update it refused. */
+    readonly sent: ReadonlyMap<string, string>;
   };
 }
 
@@ -233,7 +236,12 @@ export class GatewayConnection {
       const previous = this.outcomes.get(type);
       this.outcomes.set(type, {
         applied: previous?.applied ?? new Map(),
-        rejected: { version: sent.version, message: response.errorMessage, resources: failed },
+        rejected: {
+          version: sent.version,
+          message: response.errorMessage,
+          resources: failed,
+          sent: sent.names,
+        },
       });
       this.logger.warn('gateway rejected an update', {
         gateway: this.gateway.name,

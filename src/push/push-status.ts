@@ -42,7 +42,8 @@ function syncedOn(owned: OwnerResources, connection: GatewayConnection): boolean
 function failureOn(owned: OwnerResources, connection: GatewayConnection): string | undefined {
   for (const r of owned.config) {
     const rejected = connection.outcome(r.type)?.rejected;
-    if (!rejected) continue;
+    // A refusal of an earlier version is not this version's: it has not been answered yet.
+    if (rejected?.sent.get(r.name) !== r.version) continue;
     const mine = rejected.resources.get(r.name);
     if (mine !== undefined) return mine;
     if (rejected.resources.size === 0) return rejected.message;

@@ -46,6 +46,14 @@ export interface GatewaySnapshot {
   readonly certificates: ReadonlyMap<string, CertificateResource>;
 }
 
+/**
+ * The name a Certificate is pushed under and stored as on the gateway (`certs/<name>.crt`): a
+ * safe file stem, unique because Kubernetes names never contain '_'. Routes refer to it.
+ */
+export function certificateResourceName(namespace: string, name: string): string {
+  return `${namespace}_${name}`;
+}
+
 export function contentVersion(bytes: Uint8Array | string): string {
   return createHash('sha256').update(bytes).digest('hex').slice(0, 32);
 }

@@ -40,6 +40,11 @@ export interface KubeObject {
   [field: string]: unknown;
 }
 
+export interface ConfigMap extends KubeObject {
+  data?: Record<string, string>;
+  immutable?: boolean;
+}
+
 export interface ObjectList<T extends KubeObject = KubeObject> {
   metadata: { resourceVersion?: string; continue?: string };
   items: T[];

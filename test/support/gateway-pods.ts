@@ -1,5 +1,5 @@
 /**
- * Simulated gateway pods for the demo: N reference agents on 127.0.0.2… with the certificate
+ * Simulated gateway pods for the demo and end-to-end tests: N reference agents on 127.0.0.2… with the certificate
  * the operator wrote for them, and Pod objects that point the operator at them, as a kubelet
  * would report real pods.
  */
@@ -7,26 +7,26 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startSimulatedGateways, type SimulatedGateways } from '../src/agent/simulator.js';
-import { AGENT_TLS_SECRET } from '../src/push/mtls-ca.js';
-import type { KubeClient } from '../src/runtime/kube/client.js';
-import { isNotFound } from '../src/runtime/kube/errors.js';
-import { CoreTypes, type KubeObject } from '../src/runtime/kube/resource.js';
+import { startSimulatedGateways, type SimulatedGateways } from '../../src/agent/simulator.js';
+import { AGENT_TLS_SECRET } from '../../src/push/mtls-ca.js';
+import type { KubeClient } from '../../src/runtime/kube/client.js';
+import { isNotFound } from '../../src/runtime/kube/errors.js';
+import { CoreTypes, type KubeObject } from '../../src/runtime/kube/resource.js';
 
 const b64 = (s: string | undefined): string => Buffer.from(s ?? '', 'base64').toString('utf8');
 
-export interface DemoGateways {
+export interface GatewayPods {
   readonly simulated: SimulatedGateways;
   readonly dirRoot: string;
   stop(): Promise<void>;
 }
 
-export async function startDemoGateways(
+export async function startGatewayPods(
   client: KubeClient,
   namespace: string,
   count: number,
   port: number,
-): Promise<DemoGateways> {
+): Promise<GatewayPods> {
   let secret: (KubeObject & { data?: Record<string, string> }) | undefined;
   for (let i = 0; i < 300 && !secret; i++) {
     secret = await client
@@ -43,7 +43,7 @@ export async function startDemoGateways(
     certPem: b64(secret.data?.['tls.crt']),
     keyPem: b64(secret.data?.['tls.key']),
   };
-  const dirRoot = mkdtempSync(join(tmpdir(), 'gateway-worker-demo-gateways-'));
+  const dirRoot = mkdtempSync(join(tmpdir(), 'gateway-worker-gateways-'));
   const simulated = await startSimulatedGateways({ count, tls, dirRoot, port });
   for (const gateway of simulated.gateways) {
     await client.create(CoreTypes.pod, {

@@ -1,0 +1,66 @@
+/**
+ * The status a RouteConfig shows: Accepted and ResolvedRefs from the compiler, Synced and
+ * Programmed from what the gateways answered, and Ready when all hold. Pure.
+ */
+import type { RouteConfig, RouteConfigStatus } from '../../api/v1alpha1/index.js';
+import type { RouteConfigResult } from '../../domain/routes/index.js';
+import type { PushStatus } from '../../push/push-status.js';
+import { gatewaysStatus, syncedCondition } from '../../push/status-fields.js';
+import { findCondition, setCondition, type Condition } from '../../runtime/status/conditions.js';
+
+export function routeConfigStatus(
+  rc: RouteConfig,
+  result: RouteConfigResult,
+  push: PushStatus,
+  servingLastGood: boolean,
+  now: Date,
+): RouteConfigStatus {
+  const observedGeneration = rc.metadata.generation;
+  const previous = (rc as Partial<RouteConfig>).status?.conditions as Condition[] | undefined;
+  let conditions = setCondition(
+    previous,
+    {
+      type: 'Accepted',
+      ...result.accepted,
+      message: servingLastGood
+        ? `${result.accepted.message} The last valid version of this RouteConfig stays in service.`
+        : result.accepted.message,
+      observedGeneration,
+    },
+    now,
+  );
+  conditions = setCondition(
+    conditions,
+    { type: 'ResolvedRefs', ...result.resolvedRefs, observedGeneration },
+    now,
+  );
+  conditions = syncedCondition(conditions, push, observedGeneration, now);
+  const synced = findCondition(conditions, 'Synced');
+  if (synced) {
+    // Gateway API's name for the same fact; Synced is what every pushed kind shows.
+    conditions = setCondition(conditions, { ...synced, type: 'Programmed', observedGeneration }, now);
+  }
+  const failing = ['Accepted', 'ResolvedRefs', 'Programmed']
+    .map((type) => findCondition(conditions, type))
+    .find((c) => c?.status !== 'True');
+  conditions = setCondition(
+    conditions,
+    failing
+      ? {
+          type: 'Ready',
+          status: 'False',
+          reason: failing.reason,
+          message: failing.message,
+          observedGeneration,
+        }
+      : {
+          type: 'Ready',
+          status: 'True',
+          reason: 'Ready',
+          message: `${result.routesShipped} of ${result.routesTotal} routes are served by ${push.summary} gateways.`,
+          observedGeneration,
+        },
+    now,
+  );
+  return { conditions, gateways: gatewaysStatus(push) } as RouteConfigStatus;
+}

@@ -9,6 +9,7 @@ import { REPO_ROOT, findAsset } from '../src/envtest/assets.js';
 import { startCluster } from '../src/envtest/cluster.js';
 import { KubeClient } from '../src/runtime/kube/client.js';
 import { startGatewayPods, type GatewayPods } from '../test/support/gateway-pods.js';
+import { applyDemoResources, showGatewayFiles } from './demo-resources.js';
 
 const crds = join(REPO_ROOT, 'crds');
 console.log('demo: starting a local control plane (etcd + kube-apiserver) ...');
@@ -58,6 +59,17 @@ try {
     `demo: could not start the simulated gateways: ${error instanceof Error ? error.message : String(error)}`,
   );
 }
+// What a user would apply: the example WafRuleSet, and routes to a Service with two endpoints.
+if (gateways) {
+  try {
+    await applyDemoResources(client, kubectl, cluster.kubeconfigPath);
+  } catch (error) {
+    console.error(
+      `demo: applying the examples failed: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  }
+}
+
 let lastReport = '';
 const reporter = setInterval(() => {
   if (!gateways) return;
@@ -71,6 +83,7 @@ const reporter = setInterval(() => {
   if (report === lastReport) return;
   lastReport = report;
   console.log(`demo: what the gateways applied (content-hash versions per type):\n${report}`);
+  showGatewayFiles(gateways.simulated.gateways[0]?.dir, kubectl, cluster.kubeconfigPath);
 }, 1000);
 
 let stopping = false;

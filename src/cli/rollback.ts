@@ -5,7 +5,7 @@
  * the cluster silently drifting; the controller then serves that revision again.
  */
 import { KubeConfig } from '@kubernetes/client-node';
-import { WafRuleSetResource, type WafRuleSet } from '../api/v1alpha1/index.js';
+import { WafRuleSetResource, type WafRuleSet, statusOf } from '../api/v1alpha1/index.js';
 import {
   RULE_SET_LABEL,
   byRevision,
@@ -104,7 +104,7 @@ async function rollbackOnce(
       .map(parseRevision)
       .filter((r) => r !== undefined),
   );
-  const current = revisions.find((r) => r.hash === rs.status?.hash);
+  const current = revisions.find((r) => r.hash === statusOf(rs)?.hash);
   const target =
     parsed.toRevision === undefined
       ? revisions.find((r) => current === undefined || r.revision < current.revision)

@@ -2,7 +2,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { parse } from 'yaml';
-import { RouteConfigResource, type RouteConfig, type RouteConfigSpec } from '../../src/api/v1alpha1/index.js';
+import {
+  RouteConfigResource,
+  type RouteConfig,
+  type RouteConfigSpec,
+  statusOf,
+} from '../../src/api/v1alpha1/index.js';
 import { CoreTypes, type KubeObject } from '../../src/runtime/kube/resource.js';
 import { findCondition } from '../../src/runtime/status/conditions.js';
 import { startOperatorHarness, type OperatorHarness } from '../support/operator-harness.js';
@@ -56,7 +61,7 @@ describe('RouteConfig end to end (real API server, operator, simulated gateways)
 
   const get = (name: string) => h.client.get<RouteConfig>(RouteConfigResource, h.namespace, name);
   const condition = async (name: string, type: string) =>
-    findCondition((await get(name)).status?.conditions, type);
+    findCondition(statusOf(await get(name))?.conditions, type);
   const endpointsEverywhere = (config: string, route: string, want: string[]) =>
     eventually(
       () =>
@@ -92,8 +97,8 @@ describe('RouteConfig end to end (real API server, operator, simulated gateways)
     await endpointsEverywhere('shop', 'api', ['10.0.0.1:8080', '10.0.0.2:8080']);
     await eventually(async () => (await condition('shop', 'Ready'))?.status === 'True', 30_000, 'Ready=True');
     const rc = await get('shop');
-    expect(rc.status?.gateways?.summary).to.equal('3/3');
-    expect(findCondition(rc.status?.conditions, 'Programmed')?.status).to.equal('True');
+    expect(statusOf(rc)?.gateways?.summary).to.equal('3/3');
+    expect(findCondition(statusOf(rc)?.conditions, 'Programmed')?.status).to.equal('True');
   });
 
   it('re-pushes when the endpoints scale up and down', async () => {

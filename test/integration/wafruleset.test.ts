@@ -2,7 +2,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { parse } from 'yaml';
-import { WafRuleSetResource, type WafRuleSet, type WafRuleSetSpec } from '../../src/api/v1alpha1/index.js';
+import {
+  WafRuleSetResource,
+  type WafRuleSet,
+  type WafRuleSetSpec,
+  statusOf,
+} from '../../src/api/v1alpha1/index.js';
 import { main } from '../../src/cli/main.js';
 import { RULE_SET_LABEL } from '../../src/controllers/wafruleset/revisions.js';
 import { ResourceType } from '../../src/generated/gateway/worker/v1/resources.js';
@@ -51,7 +56,7 @@ describe('WafRuleSet end to end (real API server, operator, simulated gateways)'
   });
 
   const get = () => h.client.get<WafRuleSet>(WafRuleSetResource, h.namespace, 'edge');
-  const condition = async (type: string) => findCondition((await get()).status?.conditions, type);
+  const condition = async (type: string) => findCondition(statusOf(await get())?.conditions, type);
   const everyGatewayHas = async (ids: string[], what: string) =>
     eventually(
       () =>
@@ -85,9 +90,9 @@ describe('WafRuleSet end to end (real API server, operator, simulated gateways)'
     } as WafRuleSet);
     await eventually(async () => (await condition('Ready'))?.status === 'True', 30_000, 'Ready=True');
     const rs = await get();
-    expect(rs.status?.gateways?.summary).to.equal('3/3');
-    expect(rs.status?.revision).to.equal(1);
-    expect(rs.status?.ruleCount).to.equal(2);
+    expect(statusOf(rs)?.gateways?.summary).to.equal('3/3');
+    expect(statusOf(rs)?.revision).to.equal(1);
+    expect(statusOf(rs)?.ruleCount).to.equal(2);
     const stored = await revisions();
     expect(stored).to.have.length(1);
     expect(stored[0]?.immutable).to.equal(true);
@@ -104,12 +109,12 @@ describe('WafRuleSet end to end (real API server, operator, simulated gateways)'
       'CompileFailed',
     );
     const rs = await get();
-    expect(findCondition(rs.status?.conditions, 'Compiled')?.message).to.match(
+    expect(findCondition(statusOf(rs)?.conditions, 'Compiled')?.message).to.match(
       /spec\.rules\[1\]\.conditions\[0\]\.value: .*unclosed group/,
     );
-    expect(rs.status?.revision).to.equal(1);
-    expect(rs.status?.errors?.[0]?.path).to.equal('spec.rules[1].conditions[0].value');
-    expect(findCondition(rs.status?.conditions, 'Ready')?.status).to.equal('False');
+    expect(statusOf(rs)?.revision).to.equal(1);
+    expect(statusOf(rs)?.errors?.[0]?.path).to.equal('spec.rules[1].conditions[0].value');
+    expect(findCondition(statusOf(rs)?.conditions, 'Ready')?.status).to.equal('False');
     for (const g of h.gateways.simulated.gateways)
       expect(ruleIds(g.dir)).to.deep.equal(['traversal', 'sqli']);
   });
@@ -122,12 +127,12 @@ describe('WafRuleSet end to end (real API server, operator, simulated gateways)'
       'TestsFailed',
     );
     expect((await condition('Compiled'))?.message).to.include('traversal');
-    expect((await get()).status?.revision).to.equal(1);
+    expect(statusOf(await get())?.revision).to.equal(1);
   });
 
   it('rolls out a second revision, and `rollback --to-revision 1` restores the first spec', async () => {
     await edit(spec(TRAVERSAL, SQLI, XSS));
-    await eventually(async () => (await get()).status?.revision === 2, 30_000, 'revision 2');
+    await eventually(async () => statusOf(await get())?.revision === 2, 30_000, 'revision 2');
     await everyGatewayHas(['traversal', 'sqli', 'xss'], 'revision 2 on every gateway');
     const out: string[] = [];
     const err: string[] = [];
@@ -139,7 +144,11 @@ describe('WafRuleSet end to end (real API server, operator, simulated gateways)'
     expect(code, err.join('')).to.equal(0);
     expect(out.join('')).to.include('rolled back to revision 1');
     expect((await get()).spec.rules?.map((r) => r.id)).to.deep.equal(['traversal', 'sqli']);
-    await eventually(async () => (await get()).status?.revision === 1, 30_000, 'revision 1 in service again');
+    await eventually(
+      async () => statusOf(await get())?.revision === 1,
+      30_000,
+      'revision 1 in service again',
+    );
     await everyGatewayHas(['traversal', 'sqli'], 'revision 1 on every gateway');
   });
 
@@ -158,11 +167,11 @@ describe('WafRuleSet end to end (real API server, operator, simulated gateways)'
     expect(degraded?.message).to.include('gateway-1').and.include('rule xss: not loadable');
     await everyGatewayHas(['traversal', 'sqli'], 'the last good revision on every gateway');
     await eventually(
-      async () => (await get()).status?.gateways?.summary === '3/3',
+      async () => statusOf(await get())?.gateways?.summary === '3/3',
       30_000,
       '3/3 on the fallback',
     );
-    expect((await get()).status?.revision).to.equal(1);
-    expect(findCondition((await get()).status?.conditions, 'Ready')?.status).to.equal('False');
+    expect(statusOf(await get())?.revision).to.equal(1);
+    expect(findCondition(statusOf(await get())?.conditions, 'Ready')?.status).to.equal('False');
   });
 });

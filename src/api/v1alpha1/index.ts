@@ -32,3 +32,11 @@ export const RouteConfigResource = routeConfigKind.resource;
 export function kindNamed(kind: string): KindDefinition | undefined {
   return KINDS.find((k) => k.kind === kind);
 }
+
+/**
+ * The status of an object as read from the API: absent until the operator first writes it,
+ * whatever the derived type (which describes a complete object) says.
+ */
+export function statusOf<T extends { status: unknown }>(obj: T): T['status'] | undefined {
+  return (obj as Partial<T>).status;
+}

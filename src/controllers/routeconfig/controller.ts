@@ -12,6 +12,7 @@ import {
   type Certificate,
   type RouteConfig,
   type WafRuleSet,
+  statusOf,
 } from '../../api/v1alpha1/index.js';
 import { wafResourceName } from '../../domain/waf/index.js';
 import {
@@ -21,23 +22,25 @@ import {
   type RouteConfigResult,
   type ServiceJson,
 } from '../../domain/routes/index.js';
-import type { LabelSelector } from '../../domain/label-selector.js';
 import { contentVersion } from '../../domain/snapshot/snapshot.js';
 import { systemClock, type Clock } from '../../runtime/clock.js';
-import { Controller, type ReconcileRequest } from '../../runtime/controller/controller.js';
+import {
+  Controller,
+  type ReconcileRequest,
+  type ReconcileResult,
+} from '../../runtime/controller/controller.js';
 import type { Manager } from '../../runtime/controller/manager.js';
 import { generationChanged, labelsChanged, anyOf } from '../../runtime/controller/predicates.js';
 import type { Regarding } from '../../runtime/events/event.js';
 import type { EventRecorder } from '../../runtime/events/recorder.js';
 import type { Informer } from '../../runtime/informer/informer.js';
 import type { KubeClient } from '../../runtime/kube/client.js';
-import { isNotFound } from '../../runtime/kube/errors.js';
 import { CoreTypes, objectKey, type KubeObject } from '../../runtime/kube/resource.js';
 import type { Logger } from '../../runtime/logger.js';
 import { findCondition, isTrue } from '../../runtime/status/conditions.js';
-import { updateStatus } from '../../runtime/status/status-writer.js';
 import type { PublisherRef } from '../publisher.js';
 import { pushOwner, type PushStatusRouter } from '../push-owners.js';
+import { writeStatus } from '../write-status.js';
 import { routeConfigStatus } from './status.js';
 
 /** The queue key that recompiles every RouteConfig; object keys always contain a '/'. */
@@ -116,9 +119,9 @@ class RouteConfigReconciler {
     this.clock = options.clock ?? systemClock;
   }
 
-  async reconcile(request: ReconcileRequest): Promise<undefined> {
-    if (request.key === COMPILE) this.compile();
-    else await this.writeStatus(request.key);
+  async reconcile(request: ReconcileRequest): Promise<ReconcileResult | undefined> {
+    if (request.key !== COMPILE) return this.writeStatus(request.key);
+    this.compile();
     return undefined;
   }
 
@@ -141,7 +144,7 @@ class RouteConfigReconciler {
           .list()
           .map((rs) => [
             objectKey(rs),
-            wafResourceName(rs.metadata.namespace ?? '', rs.metadata.name ?? '', rs.spec.priority ?? 100),
+            wafResourceName(rs.metadata.namespace ?? '', rs.metadata.name ?? '', rs.spec.priority),
           ]),
       ),
     });
@@ -153,7 +156,7 @@ class RouteConfigReconciler {
       const owner = pushOwner('RouteConfig', key);
       if (result.valid || !this.published.has(key)) {
         if (result.valid || result.routesShipped > 0) {
-          publisher.publish(owner, rc.spec.gatewaySelector as LabelSelector | undefined, [
+          publisher.publish(owner, rc.spec.gatewaySelector, [
             {
               type: 'routes',
               name: result.resourceName,
@@ -186,10 +189,10 @@ class RouteConfigReconciler {
     this.results = new Map(results);
   }
 
-  private async writeStatus(key: string): Promise<void> {
+  private async writeStatus(key: string): Promise<ReconcileResult | undefined> {
     const rc = this.informers.routeConfigs.store.get(key);
     const result = this.results.get(key);
-    if (!rc || !result) return;
+    if (!rc || !result) return undefined;
     const push = this.options.publisher().status(pushOwner('RouteConfig', key));
     const status = routeConfigStatus(
       rc,
@@ -199,22 +202,13 @@ class RouteConfigReconciler {
       new Date(this.clock.now()),
     );
     this.recordTransitions(rc, status.conditions);
-    try {
-      await updateStatus(
-        this.options.client,
-        RouteConfigResource,
-        rc,
-        status as unknown as Record<string, unknown>,
-      );
-    } catch (error) {
-      if (!isNotFound(error)) throw error;
-    }
+    return writeStatus(this.options.client, RouteConfigResource, rc, status);
   }
 
   /** One Event per new problem, not one per reconcile. */
   private recordTransitions(rc: RouteConfig, next: RouteConfig['status']['conditions']): void {
     for (const type of ['Accepted', 'ResolvedRefs', 'Synced']) {
-      const before = findCondition(rc.status?.conditions, type);
+      const before = findCondition(statusOf(rc)?.conditions, type);
       const after = findCondition(next, type);
       if (!after || after.status === 'True' || after.reason === 'Pending') continue;
       if (before?.reason === after.reason && before.message === after.message) continue;

@@ -2,11 +2,11 @@
  * The status a RouteConfig shows: Accepted and ResolvedRefs from the compiler, Synced and
  * Programmed from what the gateways answered, and Ready when all hold. Pure.
  */
-import type { RouteConfig, RouteConfigStatus } from '../../api/v1alpha1/index.js';
+import { statusOf, type RouteConfig, type RouteConfigStatus } from '../../api/v1alpha1/index.js';
 import type { RouteConfigResult } from '../../domain/routes/index.js';
 import type { PushStatus } from '../../push/push-status.js';
 import { gatewaysStatus, syncedCondition } from '../../push/status-fields.js';
-import { findCondition, setCondition, type Condition } from '../../runtime/status/conditions.js';
+import { findCondition, setCondition } from '../../runtime/status/conditions.js';
 
 export function routeConfigStatus(
   rc: RouteConfig,
@@ -16,7 +16,7 @@ export function routeConfigStatus(
   now: Date,
 ): RouteConfigStatus {
   const observedGeneration = rc.metadata.generation;
-  const previous = (rc as Partial<RouteConfig>).status?.conditions as Condition[] | undefined;
+  const previous = statusOf(rc)?.conditions;
   let conditions = setCondition(
     previous,
     {
@@ -62,5 +62,5 @@ export function routeConfigStatus(
         },
     now,
   );
-  return { conditions, gateways: gatewaysStatus(push) } as RouteConfigStatus;
+  return { conditions, gateways: gatewaysStatus(push) };
 }

@@ -5,12 +5,15 @@
  * a new one; and reports it all in status, conditions and Events.
  */
 import type { Registry } from 'prom-client';
-import { WafRuleSetResource, type WafRuleSet } from '../../api/v1alpha1/index.js';
+import { WafRuleSetResource, type WafRuleSet, statusOf } from '../../api/v1alpha1/index.js';
 import { compileRuleSet, runTests, wafResourceName, type CompiledRuleSet } from '../../domain/waf/index.js';
-import type { LabelSelector } from '../../domain/label-selector.js';
 import { contentVersion } from '../../domain/snapshot/snapshot.js';
 import { systemClock, type Clock } from '../../runtime/clock.js';
-import { Controller, type ReconcileRequest } from '../../runtime/controller/controller.js';
+import {
+  Controller,
+  type ReconcileRequest,
+  type ReconcileResult,
+} from '../../runtime/controller/controller.js';
 import type { Manager } from '../../runtime/controller/manager.js';
 import type { EventRecorder } from '../../runtime/events/recorder.js';
 import type { Regarding } from '../../runtime/events/event.js';
@@ -22,9 +25,9 @@ import type { Logger } from '../../runtime/logger.js';
 import { applyOwned } from '../../runtime/objects/apply-owned.js';
 import { isOwnedBy } from '../../runtime/objects/owner-references.js';
 import { findCondition } from '../../runtime/status/conditions.js';
-import { updateStatus } from '../../runtime/status/status-writer.js';
 import type { PublisherRef } from '../publisher.js';
 import { pushOwner, type PushStatusRouter } from '../push-owners.js';
+import { writeStatus } from '../write-status.js';
 import {
   REJECTED_ANNOTATION,
   RULE_SET_LABEL,
@@ -86,7 +89,7 @@ class WafRuleSetReconciler {
     this.clock = options.clock ?? systemClock;
   }
 
-  async reconcile({ key, namespace = '', name }: ReconcileRequest): Promise<undefined> {
+  async reconcile({ key, namespace = '', name }: ReconcileRequest): Promise<ReconcileResult | undefined> {
     const owner = pushOwner('WafRuleSet', key);
     const rs = this.ruleSets.store.get(key);
     if (!rs || rs.metadata.deletionTimestamp) {
@@ -129,7 +132,7 @@ class WafRuleSetReconciler {
     const served = this.chooseServed(rs, candidate, revisions);
     if (served) {
       const payload = Buffer.from(served.payload, 'utf8');
-      publisher.publish(owner, rs.spec.gatewaySelector as LabelSelector | undefined, [
+      publisher.publish(owner, rs.spec.gatewaySelector, [
         {
           type: 'waf',
           name: wafResourceName(namespace, name, served.priority),
@@ -152,18 +155,9 @@ class WafRuleSetReconciler {
       new Date(this.clock.now()),
     );
     this.recordTransitions(rs, status.conditions);
-    try {
-      await updateStatus(
-        this.options.client,
-        WafRuleSetResource,
-        rs,
-        status as unknown as Record<string, unknown>,
-      );
-    } catch (error) {
-      if (!isNotFound(error)) throw error;
-    }
+    const written = await writeStatus(this.options.client, WafRuleSetResource, rs, status);
     await this.prune(rs, revisions, [served?.hash, candidate?.hash]);
-    return undefined;
+    return written;
   }
 
   private revisionsOf(rs: WafRuleSet): Revision[] {
@@ -208,7 +202,7 @@ class WafRuleSetReconciler {
       if (candidate.rejected === undefined) return candidate;
       return lastGood(revisions, candidate.hash) ?? candidate;
     }
-    const inService = revisions.find((r) => r.hash === rs.status?.hash) ?? byRevision(revisions)[0];
+    const inService = revisions.find((r) => r.hash === statusOf(rs)?.hash) ?? byRevision(revisions)[0];
     if (inService?.rejected === undefined) return inService;
     return lastGood(revisions, inService.hash) ?? inService;
   }
@@ -220,7 +214,7 @@ class WafRuleSetReconciler {
 
   private async prune(rs: WafRuleSet, revisions: Revision[], inUse: (string | undefined)[]): Promise<void> {
     const keep = new Set(inUse.filter((h): h is string => h !== undefined));
-    for (const old of revisionsToPrune(revisions, rs.spec.revisionHistoryLimit ?? 10, keep)) {
+    for (const old of revisionsToPrune(revisions, rs.spec.revisionHistoryLimit, keep)) {
       const { namespace, name = '' } = old.configMap.metadata;
       try {
         await this.options.client.delete(CoreTypes.configMap, namespace, name);
@@ -232,7 +226,7 @@ class WafRuleSetReconciler {
 
   /** Events for what changed, not for every reconcile: the Compiled condition's transitions. */
   private recordTransitions(rs: WafRuleSet, next: WafRuleSet['status']['conditions']): void {
-    const before = findCondition(rs.status?.conditions, 'Compiled');
+    const before = findCondition(statusOf(rs)?.conditions, 'Compiled');
     const after = findCondition(next, 'Compiled');
     if (!after || after.status === 'True') return;
     if (before?.reason === after.reason && before.message === after.message) return;

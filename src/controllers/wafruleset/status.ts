@@ -3,7 +3,7 @@
  * and passed its tests, which revision is in service, whether gateways refused a revision and
  * the controller fell back, and how many gateways applied it. Pure.
  */
-import type { WafRuleSet, WafRuleSetStatus } from '../../api/v1alpha1/index.js';
+import { statusOf, type WafRuleSet, type WafRuleSetStatus } from '../../api/v1alpha1/index.js';
 import { gatewaysStatus, syncedCondition } from '../../push/status-fields.js';
 import type { PushStatus } from '../../push/push-status.js';
 import { findCondition, setCondition, type Condition } from '../../runtime/status/conditions.js';
@@ -31,7 +31,7 @@ const QUOTED = 3;
 
 export function wafRuleSetStatus(rs: WafRuleSet, outcome: Outcome, now: Date): WafRuleSetStatus {
   const generation = rs.metadata.generation;
-  const previous = (rs as Partial<WafRuleSet>).status?.conditions as Condition[] | undefined;
+  const previous = statusOf(rs)?.conditions;
   let conditions = setCondition(previous, compiledCondition(outcome, generation), now);
   conditions = setCondition(conditions, degradedCondition(outcome, generation), now);
   conditions = syncedCondition(conditions, outcome.push, generation, now);
@@ -42,7 +42,7 @@ export function wafRuleSetStatus(rs: WafRuleSet, outcome: Outcome, now: Date): W
     ...(served ? { revision: served.revision, hash: served.hash, ruleCount: served.ruleCount } : {}),
     errors: outcome.problems.slice(0, 256).map((p) => ({ ...p })),
     gateways: gatewaysStatus(outcome.push),
-  } as WafRuleSetStatus;
+  };
 }
 
 function inService(served: Revision | undefined): string {

@@ -46,7 +46,24 @@ describe('main', () => {
     expect(stderr).to.match(/^gateway-worker agent: --dir is required[^\n]*\n$/);
   });
 
-  for (const command of ['backup', 'restore', 'rollback', 'waf', 'routes']) {
+  for (const [command, flag] of [
+    ['backup', '--out'],
+    ['restore', '--in'],
+  ] as const) {
+    it(`runs ${command}, which exits 2 when ${flag} is missing`, async () => {
+      const { code, stdout, stderr } = await run([command]);
+      expect({ code, stdout }).to.deep.equal({ code: 2, stdout: '' });
+      expect(stderr.startsWith(`gateway-worker ${command}: ${flag} FILE is required\n`)).to.equal(true);
+    });
+  }
+
+  it('runs rollback, which exits 2 naming the form it expects when the target is missing', async () => {
+    const { code, stdout, stderr } = await run(['rollback']);
+    expect({ code, stdout }).to.deep.equal({ code: 2, stdout: '' });
+    expect(stderr).to.match(/^gateway-worker rollback: name the rule set as wafruleset\/NAME/);
+  });
+
+  for (const command of ['waf', 'routes']) {
     it(`says ${command} is not yet available and exits 1`, async () => {
       expect(await run([command])).to.deep.equal({
         code: 1,

@@ -6,7 +6,9 @@ import { ConfigError, loadConfig } from '../config/index.js';
 import { configKeys } from '../config/schema.js';
 import { createLogger } from '../runtime/logger.js';
 import { runAgent } from './agent.js';
+import { runBackup } from './backup.js';
 import { runOperator } from './operator.js';
+import { runRestore } from './restore.js';
 import { runRollback } from './rollback.js';
 import { runValidate } from './validate.js';
 import { isCommand, usage, version, type CommandName } from './usage.js';
@@ -51,6 +53,8 @@ async function run(
 ): Promise<number> {
   if (command === 'validate') return runValidate(args, out);
   if (command === 'agent') return runAgent(args, env, out);
+  if (command === 'backup') return runBackup(args, env, out);
+  if (command === 'restore') return runRestore(args, env, out);
   if (command === 'rollback') return runRollback(args, env, out);
   if (command !== 'operator') {
     out.stderr(`gateway-worker ${command}: not yet available in this version\n`);

@@ -1,0 +1,60 @@
+/**
+ * What the issuance and temporary-certificate policies need to know about the Secret's current
+ * content, worked out once: the parsed leaf, its description, and whether tls.key belongs to it.
+ */
+import { createPrivateKey } from 'node:crypto';
+import { ChainError, parseChain, type ParsedCertificate } from '../certs/chain.js';
+import { describeLeaf, type CertificateDescription } from '../certs/describe.js';
+import { describePrivateKey, type KeyShape } from '../certs/keys.js';
+import type { StoredSecret } from '../certs/secret.js';
+
+export type StoredCertificate =
+  | { readonly kind: 'absent' }
+  | { readonly kind: 'missing-data'; readonly missing: readonly string[] }
+  | { readonly kind: 'unparsable'; readonly message: string }
+  | {
+      readonly kind: 'parsed';
+      readonly leaf: ParsedCertificate;
+      readonly description: CertificateDescription;
+      /** The shape of tls.key; undefined when it does not parse. */
+      readonly keyShape: KeyShape | undefined;
+      readonly keyMatches: boolean;
+    };
+
+function keyMatchesLeaf(leaf: ParsedCertificate, keyPem: string): boolean {
+  try {
+    return leaf.node.checkPrivateKey(createPrivateKey(keyPem));
+  } catch {
+    return false;
+  }
+}
+
+export function inspectStored(secret: StoredSecret | undefined): StoredCertificate {
+  if (!secret) return { kind: 'absent' };
+  const chainPem = secret.data['tls.crt'];
+  const keyPem = secret.data['tls.key'];
+  const missing = [...(chainPem?.trim() ? [] : ['tls.crt']), ...(keyPem?.trim() ? [] : ['tls.key'])];
+  if (missing.length > 0 || chainPem === undefined || keyPem === undefined)
+    return { kind: 'missing-data', missing };
+  let leaf: ParsedCertificate | undefined;
+  try {
+    [leaf] = parseChain(chainPem);
+  } catch (error) {
+    if (!(error instanceof ChainError)) throw error;
+    return { kind: 'unparsable', message: error.message };
+  }
+  if (!leaf) return { kind: 'unparsable', message: 'no PEM certificate in tls.crt' };
+  return {
+    kind: 'parsed',
+    leaf,
+    description: describeLeaf(leaf),
+    keyShape: describePrivateKey(keyPem),
+    keyMatches: keyMatchesLeaf(leaf, keyPem),
+  };
+}
+
+/** Whether a parsed certificate is in its validity period at `now`. */
+export function isCurrent(description: CertificateDescription, now: Date): boolean {
+  const t = now.getTime();
+  return description.notBefore.getTime() <= t && t < description.notAfter.getTime();
+}

@@ -1,0 +1,54 @@
+/**
+ * What status and metrics say about a stored certificate: validity, serial, fingerprint, names,
+ * issuer, and whether it is one of our temporary certificates.
+ */
+import {
+  fingerprintSha256,
+  parseChain,
+  subjectAltDnsNames,
+  subjectField,
+  type ParsedCertificate,
+} from './chain.js';
+
+/** Subject organisation of every temporary certificate: how users and the operator recognise one. */
+export const TEMPORARY_ORGANIZATION = 'gateway-worker temporary certificate';
+/** Common name of the throwaway CA that signs temporary certificates. */
+export const TEMPORARY_ISSUER_CN = 'gateway-worker temporary CA (not trusted)';
+
+export interface CertificateDescription {
+  readonly notBefore: Date;
+  readonly notAfter: Date;
+  /** Lowercase hex, as status.serialNumber. */
+  readonly serialNumber: string;
+  /** SHA-256 of the leaf's DER, lowercase hex without separators, as status.fingerprintSHA256. */
+  readonly fingerprintSHA256: string;
+  /** The leaf's subjectAltName DNS names. */
+  readonly dnsNames: string[];
+  /** The issuer's distinguished name, e.g. "CN=Pebble Intermediate CA 1a2b3c". */
+  readonly issuer: string;
+  /** Whether this is a temporary certificate from {@link issueTemporaryCertificate}. */
+  readonly isTemporary: boolean;
+}
+
+export function isTemporaryCertificate(leaf: ParsedCertificate): boolean {
+  return subjectField(leaf, 'O').includes(TEMPORARY_ORGANIZATION);
+}
+
+export function describeLeaf(leaf: ParsedCertificate): CertificateDescription {
+  return {
+    notBefore: leaf.x509.notBefore,
+    notAfter: leaf.x509.notAfter,
+    serialNumber: leaf.x509.serialNumber.toLowerCase(),
+    fingerprintSHA256: fingerprintSha256(leaf),
+    dnsNames: subjectAltDnsNames(leaf),
+    issuer: leaf.x509.issuer,
+    isTemporary: isTemporaryCertificate(leaf),
+  };
+}
+
+/** Describes the leaf (first certificate) of a PEM chain; throws a ChainError when it does not parse. */
+export function describeCertificate(chainPem: string): CertificateDescription {
+  const [leaf] = parseChain(chainPem);
+  if (!leaf) throw new Error('unreachable: parseChain returns at least one certificate');
+  return describeLeaf(leaf);
+}

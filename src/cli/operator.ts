@@ -10,6 +10,7 @@ import type { Component } from '../runtime/component.js';
 import { CertificateResource, type Certificate } from '../api/v1alpha1/index.js';
 import { cachedCertificateDirectory } from '../controllers/certificates/directory.js';
 import { PushStatusRouter } from '../controllers/push-owners.js';
+import { certificateController } from '../controllers/certificates/controller.js';
 import { routeConfigController } from '../controllers/routeconfig/controller.js';
 import { wafRuleSetController } from '../controllers/wafruleset/controller.js';
 import { GatewayChannel } from '../push/channel.js';
@@ -94,6 +95,7 @@ export function buildOperator(config: Config, logger: Logger, deps: OperatorDeps
     registry,
     workers: config.queueWorkers,
   };
+  manager.add(certificateController({ ...shared, namespace: config.podNamespace }));
   manager.add(wafRuleSetController(shared));
   manager.add(routeConfigController(shared));
 

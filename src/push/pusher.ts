@@ -89,7 +89,10 @@ export class Pusher implements Component {
     config: ConfigResource[],
     certificates: CertificateResource[] = [],
   ): void {
-    this.owners.set(owner, { selector, config, certificates });
+    const next = { selector, config, certificates };
+    // Controllers publish on every reconcile; only a real change may cost a rebuild.
+    if (sameOwned(this.owners.get(owner), next)) return;
+    this.owners.set(owner, next);
     this.changed();
   }
 
@@ -192,4 +195,20 @@ export class Pusher implements Component {
 function sameLabels(a: Record<string, string>, b: Record<string, string>): boolean {
   const keys = Object.keys(a);
   return keys.length === Object.keys(b).length && keys.every((k) => a[k] === b[k]);
+}
+
+function sameOwned(a: Owned | undefined, b: Owned): boolean {
+  return (
+    a !== undefined &&
+    JSON.stringify(a.selector ?? null) === JSON.stringify(b.selector ?? null) &&
+    a.config.length === b.config.length &&
+    a.config.every(
+      (r, i) =>
+        r.type === b.config[i]?.type && r.name === b.config[i]?.name && r.version === b.config[i]?.version,
+    ) &&
+    a.certificates.length === b.certificates.length &&
+    a.certificates.every(
+      (c, i) => c.name === b.certificates[i]?.name && c.version === b.certificates[i]?.version,
+    )
+  );
 }

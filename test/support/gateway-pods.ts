@@ -26,6 +26,8 @@ export async function startGatewayPods(
   namespace: string,
   count: number,
   port: number,
+  /** HTTP port every agent answers ACME HTTP-01 on (a real gateway: 80); 0 picks free ones. */
+  httpPort = 0,
 ): Promise<GatewayPods> {
   let secret: (KubeObject & { data?: Record<string, string> }) | undefined;
   for (let i = 0; i < 300 && !secret; i++) {
@@ -44,7 +46,7 @@ export async function startGatewayPods(
     keyPem: b64(secret.data?.['tls.key']),
   };
   const dirRoot = mkdtempSync(join(tmpdir(), 'gateway-worker-gateways-'));
-  const simulated = await startSimulatedGateways({ count, tls, dirRoot, port });
+  const simulated = await startSimulatedGateways({ count, tls, dirRoot, port, httpPort });
   for (const gateway of simulated.gateways) {
     await client.create(CoreTypes.pod, {
       metadata: { namespace, name: gateway.name, labels: { 'app.kubernetes.io/name': 'gateway' } },

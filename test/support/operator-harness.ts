@@ -33,7 +33,7 @@ async function freePort(): Promise<number> {
 
 export async function startOperatorHarness(
   prefix: string,
-  options: { gateways?: number; config?: Partial<Config> } = {},
+  options: { gateways?: number; config?: Partial<Config>; httpPort?: number } = {},
 ): Promise<OperatorHarness> {
   const cluster = await sharedCluster();
   const namespace = uniqueName(prefix);
@@ -57,7 +57,7 @@ export async function startOperatorHarness(
   await operator.start();
   let gateways: GatewayPods;
   try {
-    gateways = await startGatewayPods(client, namespace, options.gateways ?? 3, agentPort);
+    gateways = await startGatewayPods(client, namespace, options.gateways ?? 3, agentPort, options.httpPort);
   } catch (error) {
     await operator.stop();
     throw error;

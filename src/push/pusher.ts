@@ -201,14 +201,17 @@ function sameOwned(a: Owned | undefined, b: Owned): boolean {
   return (
     a !== undefined &&
     JSON.stringify(a.selector ?? null) === JSON.stringify(b.selector ?? null) &&
-    a.config.length === b.config.length &&
-    a.config.every(
-      (r, i) =>
-        r.type === b.config[i]?.type && r.name === b.config[i]?.name && r.version === b.config[i]?.version,
-    ) &&
-    a.certificates.length === b.certificates.length &&
-    a.certificates.every(
-      (c, i) => c.name === b.certificates[i]?.name && c.version === b.certificates[i]?.version,
-    )
+    sameList(a.config, b.config, (r) => `${r.type}\0${r.name}\0${r.version}`) &&
+    sameList(a.certificates, b.certificates, (c) => `${c.name}\0${c.version}`)
+  );
+}
+
+function sameList<T>(a: readonly T[], b: readonly T[], key: (item: T) => string): boolean {
+  return (
+    a.length === b.length &&
+    a.every((item, i) => {
+      const other = b[i];
+      return other !== undefined && key(item) === key(other);
+    })
   );
 }

@@ -24,7 +24,6 @@ import {
   type CertificateDescription,
   type StoredSecret,
 } from '../../domain/certs/index.js';
-import type { LabelSelector } from '../../domain/label-selector.js';
 import { certificateResourceName, contentVersion } from '../../domain/snapshot/snapshot.js';
 import { systemClock, type Clock } from '../../runtime/clock.js';
 import type { Component } from '../../runtime/component.js';
@@ -213,7 +212,7 @@ class CertificateReconciler {
     const { namespace = '', name = '' } = cert.metadata;
     publisher.publish(
       owner,
-      cert.spec.gatewaySelector as LabelSelector | undefined,
+      cert.spec.gatewaySelector,
       [],
       [
         {

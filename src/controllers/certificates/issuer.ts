@@ -35,7 +35,6 @@ import {
   renewalTime,
   stableJitter,
 } from '../../domain/acme/index.js';
-import type { LabelSelector } from '../../domain/label-selector.js';
 import type { Clock } from '../../runtime/clock.js';
 import type { KubeClient } from '../../runtime/kube/client.js';
 import { isNotFound } from '../../runtime/kube/errors.js';
@@ -96,7 +95,7 @@ export async function issueCertificate(cert: Certificate, deps: IssuerDeps): Pro
       http01 = new GatewayHttp01Publisher(
         deps.publisher,
         `acme-challenge:${key}`,
-        cert.spec.gatewaySelector as LabelSelector | undefined,
+        cert.spec.gatewaySelector,
         clock,
       );
       solver = http01Solver(http01);
@@ -174,7 +173,7 @@ export async function issueCertificate(cert: Certificate, deps: IssuerDeps): Pro
   } catch (error) {
     if (deps.signal.aborted)
       return { ok: false, message: 'issuance interrupted by shutdown; the order stays resumable' };
-    return recordFailure(cert, client, clock, error);
+    return await recordFailure(cert, client, clock, error);
   } finally {
     http01?.clear();
   }
@@ -259,7 +258,8 @@ async function secretValue(
   try {
     secret = await client.get<Secret>(CoreTypes.secret, namespace, ref.name);
   } catch (error) {
-    if (isNotFound(error)) throw new Error(`Secret ${namespace}/${ref.name} does not exist`);
+    if (isNotFound(error))
+      throw new Error(`Secret ${namespace}/${ref.name} does not exist`, { cause: error });
     throw error;
   }
   const value = decode(secret.data?.[ref.key]);

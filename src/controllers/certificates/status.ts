@@ -99,7 +99,7 @@ export function certificateStatus(cert: Certificate, view: CertificateView, now:
       : {}),
     ...(view.renewalTime ? { renewalTime: view.renewalTime.toISOString() } : {}),
     ...(view.push ? { gateways: gatewaysStatus(view.push) } : {}),
-  } as CertificateStatus;
+  };
 }
 
 function lastFailure(status: CertificateStatus | undefined): string | undefined {

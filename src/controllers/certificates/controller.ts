@@ -186,6 +186,14 @@ class CertificateReconciler {
       now,
     );
     if (specChanged && attempts === 0) Object.assign(next, { failedIssuanceAttempts: 0 });
+    const rejected = findCondition(next.conditions, 'Synced');
+    const before = findCondition(status?.conditions, 'Synced');
+    if (
+      rejected?.reason === 'Rejected' &&
+      (before?.reason !== 'Rejected' || before.message !== rejected.message)
+    ) {
+      this.event(cert, 'Warning', 'Rejected', rejected.message);
+    }
     this.observe(namespace, name, description, renewal, findCondition(next.conditions, 'Ready')?.status);
     const written = await writeStatus(this.options.client, CertificateResource, cert, next);
     if (written) return written;

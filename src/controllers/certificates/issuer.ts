@@ -150,7 +150,6 @@ export async function issueCertificate(cert: Certificate, deps: IssuerDeps): Pro
       temporary: false,
     });
     await patchStatus({
-      ...ORDER_CLEARED_PATCH,
       order: { url: issued.orderUrl, state: 'valid' },
       revision,
       notBefore: description.notBefore.toISOString(),

@@ -6,6 +6,7 @@
  * without its WAF or its certificate would fail open, and dropping it would let its requests fall
  * through to a less specific route.
  */
+import { certificateResourceName } from '../snapshot/snapshot.js';
 import { compareStrings } from './match.js';
 import type { PreparedConfig, PreparedRoute } from './prepare.js';
 import { resolveService } from './resolve-service.js';
@@ -121,7 +122,10 @@ export function assemblePayload(
   return {
     payload: {
       hostnames: prepared.hostnames,
-      ...(certificate !== undefined ? { tls: { certificate } } : {}),
+      // The gateway finds the certificate under the name it was pushed as: certs/<name>.crt.
+      ...(certificate !== undefined && prepared.certificate !== undefined
+        ? { tls: { certificate: certificateResourceName(namespace, prepared.certificate) } }
+        : {}),
       routes,
     },
     references: {

@@ -4,7 +4,17 @@
  * Specs come with the API server's defaults filled in, as the controller would pass them.
  */
 import type { Route, RouteConfigSpec } from '../../api/v1alpha1/index.js';
-import type { CompileInput, EndpointData, EndpointSliceData, RouteSource, ServiceBackend } from './types.js';
+import { compileRoutes } from './compile.js';
+import type {
+  CompileInput,
+  EndpointData,
+  EndpointSliceData,
+  PayloadRoute,
+  RouteConfigResult,
+  RouteSource,
+  RoutesPayload,
+  ServiceBackend,
+} from './types.js';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 type Modifier<T> = (value: T) => void;
@@ -134,3 +144,31 @@ export function world(
     wafRuleSets: new Map((options.wafRuleSets ?? []).map((key) => [key, key])),
   };
 }
+
+export const T1 = '2024-02-01T00:00:00Z';
+export const T2 = '2024-03-01T00:00:00Z';
+export const web = service('shop/web', 80, slice('web-1', 8080, ready('10.0.0.1')));
+export const api = service('shop/api', 80, slice('api-1', 9090, ready('10.0.1.1')));
+
+export function compile(input: CompileInput): Map<string, RouteConfigResult> {
+  return new Map(compileRoutes(input));
+}
+
+export function resultOf(results: ReadonlyMap<string, RouteConfigResult>, key: string): RouteConfigResult {
+  const result = results.get(key);
+  if (!result) throw new Error(`no result for ${key}`);
+  return result;
+}
+
+export function payloadOf(result: RouteConfigResult): RoutesPayload {
+  return JSON.parse(new TextDecoder().decode(result.payload)) as RoutesPayload;
+}
+
+export function routeNamed(result: RouteConfigResult, name: string): PayloadRoute {
+  const found = payloadOf(result).routes.find((r) => r.name === name);
+  if (!found) throw new Error(`route ${name} is not in the payload of ${result.key}`);
+  return found;
+}
+
+/** Names of the routes in a result's payload, in payload order. */
+export const shipped = (result: RouteConfigResult): string[] => payloadOf(result).routes.map((r) => r.name);

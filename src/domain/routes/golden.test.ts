@@ -1,8 +1,9 @@
 /**
  * Golden files: each folder under test/fixtures/routes holds input.yaml (RouteConfigs as stored by
  * the API server, Services, EndpointSlices, and the Certificates and WafRuleSets that are ready)
- * and what comes out: expected.json (conditions and payload per RouteConfig) and routes.yaml (the
- * file the reference agent writes from those payloads). `UPDATE_GOLDEN=1` rewrites them.
+ * and what comes out: expected.json.golden (conditions and payload per RouteConfig) and
+ * routes.yaml.golden (the file the reference agent writes from those payloads), byte for byte —
+ * hence the extension, which keeps prettier from reformatting them. `UPDATE_GOLDEN=1` rewrites them.
  */
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -97,11 +98,11 @@ describe('route compiler: golden files', () => {
       const results = compileRoutes(input);
 
       it('compiles to the expected conditions and payloads', () => {
-        golden(join(dir, 'expected.json'), expectedJson(results));
+        golden(join(dir, 'expected.json.golden'), expectedJson(results));
       });
 
       it("renders the agent's routes.yaml from the payloads", () => {
-        golden(join(dir, 'routes.yaml'), routesYaml(results));
+        golden(join(dir, 'routes.yaml.golden'), routesYaml(results));
       });
 
       it('writes each payload as canonical JSON: compact, and hashed as written', () => {

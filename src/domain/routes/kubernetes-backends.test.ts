@@ -105,3 +105,16 @@ describe('route compiler: Services and EndpointSlices from the API', () => {
     expect(backends.get('shop/web')?.externalName).to.equal(undefined);
   });
 });
+
+describe('route compiler: Service mapping reuse', () => {
+  it('maps the same objects to the same ServiceBackend, and a replaced slice to a new one', () => {
+    const svc = serviceJson('shop', 'web', { ports: [{ port: 80 }] });
+    const slice = sliceJson('shop', 'web-1', 'web', { endpoints: [{ addresses: ['10.0.0.1'] }] });
+    const first = serviceBackends([svc], [slice]).get('shop/web');
+    expect(serviceBackends([svc], [slice]).get('shop/web')).to.equal(first);
+    const replaced = sliceJson('shop', 'web-1', 'web', { endpoints: [{ addresses: ['10.0.0.2'] }] });
+    const second = serviceBackends([svc], [replaced]).get('shop/web');
+    expect(second).to.not.equal(first);
+    expect(second?.slices[0]?.endpoints[0]?.addresses).to.deep.equal(['10.0.0.2']);
+  });
+});

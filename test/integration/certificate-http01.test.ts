@@ -1,7 +1,13 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { CertificateResource, statusOf, type Certificate } from '../../src/api/v1alpha1/index.js';
+import {
+  CertificateResource,
+  RouteConfigResource,
+  statusOf,
+  type Certificate,
+  type RouteConfig,
+} from '../../src/api/v1alpha1/index.js';
 import { CertificateAnnotations } from '../../src/api/v1alpha1/labels.js';
 import { CoreTypes, type KubeObject } from '../../src/runtime/kube/resource.js';
 import { findCondition } from '../../src/runtime/status/conditions.js';
@@ -71,5 +77,67 @@ describe('Certificate end to end: HTTP-01 through the gateways (real Pebble, API
     expect(status?.revision).to.equal(1);
     expect(status?.order?.state).to.equal('valid');
     expect(Date.parse(status?.renewalTime ?? '')).to.be.lessThan(Date.parse(status?.notAfter ?? ''));
+  });
+
+  it('sends a route that uses the certificate only after the certificate reached each gateway', async () => {
+    const certFile = (dir: string) => join(dir, 'certs', `${h.namespace}_api.crt`);
+    const routesFile = (dir: string) => join(dir, 'routes.yaml');
+    const violations: string[] = [];
+    const watching = setInterval(() => {
+      for (const g of h.gateways.simulated.gateways) {
+        const routes = existsSync(routesFile(g.dir)) ? readFileSync(routesFile(g.dir), 'utf8') : '';
+        if (routes.includes(`${h.namespace}_api`) && !existsSync(certFile(g.dir))) violations.push(g.name);
+      }
+    }, 5);
+    try {
+      // The route first: it is held (answering 503) until its certificate is on the gateways.
+      await h.client.create<RouteConfig>(RouteConfigResource, {
+        apiVersion: 'gateway.awesomeapi.com.br/v1alpha1',
+        kind: 'RouteConfig',
+        metadata: { namespace: h.namespace, name: 'api' },
+        spec: {
+          hostnames: ['api.example.test'],
+          tls: { certificateRef: { name: 'api' } },
+          routes: [{ name: 'all', backends: [{ url: 'https://backend.example.test' }] }],
+        },
+      } as unknown as RouteConfig);
+      await eventually(
+        async () =>
+          findCondition(
+            statusOf(await h.client.get<RouteConfig>(RouteConfigResource, h.namespace, 'api'))?.conditions,
+            'ResolvedRefs',
+          )?.status === 'False',
+        30_000,
+        'the route waiting for its certificate',
+      );
+      await h.client.create<Certificate>(CertificateResource, {
+        apiVersion: 'gateway.awesomeapi.com.br/v1alpha1',
+        kind: 'Certificate',
+        metadata: { namespace: h.namespace, name: 'api' },
+        spec: {
+          secretName: 'api-tls',
+          dnsNames: ['api.example.test'],
+          acme: {
+            server: pebble.directoryUrl,
+            caBundle: Buffer.from(pebble.caBundle).toString('base64'),
+            solver: { http01: {} },
+          },
+        },
+      } as unknown as Certificate);
+      await eventually(
+        () =>
+          h.gateways.simulated.gateways.every(
+            (g) =>
+              existsSync(routesFile(g.dir)) &&
+              readFileSync(routesFile(g.dir), 'utf8').includes(`${h.namespace}_api`),
+          ),
+        60_000,
+        'the route with its certificate on every gateway',
+      );
+    } finally {
+      clearInterval(watching);
+    }
+    expect(violations, 'a gateway had the route before the certificate').to.deep.equal([]);
+    for (const g of h.gateways.simulated.gateways) expect(existsSync(certFile(g.dir))).to.equal(true);
   });
 });

@@ -16,15 +16,9 @@ import { parseJson } from './json-checks.js';
 import { parseRoutes, renderRoutesYaml, type NamedRoutes } from './routes.js';
 import { Serial } from './serial.js';
 import { configVersion } from './versioning.js';
-import {
-  duplicateRuleIds,
-  mergeRuleFiles,
-  parseWafRuleFile,
-  renderWafRulesYaml,
-  type NamedRuleFile,
-} from './waf-rules.js';
+import { WAF_RULES_FILE, buildWafFiles } from './waf-rules.js';
 
-export const WAF_RULES_FILE = 'waf-rules.yaml';
+export { WAF_RULES_FILE };
 export const ROUTES_FILE = 'routes.yaml';
 const SUPPORTED: readonly ResourceType[] = [
   ResourceType.RESOURCE_TYPE_WAF_RULES,
@@ -155,22 +149,13 @@ export class ConfigState {
       });
     switch (type) {
       case ResourceType.RESOURCE_TYPE_WAF_RULES: {
-        const files: NamedRuleFile[] = each(parseWafRuleFile).map((f) => ({
-          resource: f.resource,
-          file: f.value,
-        }));
-        for (const [id, owners] of duplicateRuleIds(files)) {
-          for (const name of new Set(owners)) {
-            errors.push({
-              name,
-              message: `rule id "${id}" is defined more than once (in ${owners.join(', ')})`,
-            });
-          }
-        }
-        const path = join(this.dir, WAF_RULES_FILE);
-        return errors.length > 0
-          ? { errors }
-          : { write: () => writeFileAtomic(path, renderWafRulesYaml(mergeRuleFiles(version, files)), 0o644) };
+        const built = buildWafFiles(version, resources);
+        if ('errors' in built) return built;
+        const write = async (): Promise<void> => {
+          for (const { file, content } of built.files)
+            await writeFileAtomic(join(this.dir, file), content, 0o644);
+        };
+        return { write };
       }
       case ResourceType.RESOURCE_TYPE_ROUTES: {
         const configs: NamedRoutes[] = each(parseRoutes).map((c) => ({

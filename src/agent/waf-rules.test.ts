@@ -1,9 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
 import { parse } from 'yaml';
-import { mergeRuleFiles, parseWafRuleFile, renderWafRulesYaml, duplicateRuleIds } from './waf-rules.js';
-
-const REFERENCE = '/work/shared/gateway-reference/waf-rules.yaml';
+import { GATEWAY_RULES_FILE } from '../../test/fixtures/waf/paths.js';
+import { compileRuleSet, isCompiled, wafResourceName } from '../domain/waf/index.js';
+import {
+  WAF_IP_LISTS_FILE,
+  WAF_RULES_FILE,
+  buildWafFiles,
+  parseWafPayload,
+  parseWafRuleFile,
+  renderWafRulesYaml,
+} from './waf-rules.js';
 
 interface RawRule {
   action: Record<string, unknown>;
@@ -12,7 +19,7 @@ interface RawRule {
 
 /** The gateway's own file, as JSON would carry it. */
 function referenceModel(): { version: string; rules: RawRule[] } {
-  return JSON.parse(JSON.stringify(parse(readFileSync(REFERENCE, 'utf8')))) as {
+  return JSON.parse(JSON.stringify(parse(readFileSync(GATEWAY_RULES_FILE, 'utf8')))) as {
     version: string;
     rules: RawRule[];
   };
@@ -39,17 +46,38 @@ function rule(
   };
 }
 
+const json = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
+
+/** The files the agent would write for these resources, parsed; throws on errors. */
+function written(resources: { name: string; payload: Uint8Array }[]) {
+  const built = buildWafFiles('v1', resources);
+  if ('errors' in built) throw new Error(JSON.stringify(built.errors));
+  const byName = new Map(built.files.map((f) => [f.file, f.content]));
+  return {
+    order: built.files.map((f) => f.file),
+    rules: parse(byName.get(WAF_RULES_FILE) ?? '') as { version: string; rules: RawRule[] },
+    ipLists: parse(byName.get(WAF_IP_LISTS_FILE) ?? '') as Record<string, unknown>,
+  };
+}
+
+function compiled(namespace: string, name: string, spec: Parameters<typeof compileRuleSet>[0]['spec']) {
+  const result = compileRuleSet({ namespace, name, spec });
+  if (!isCompiled(result)) throw new Error(JSON.stringify(result.problems));
+  return { name: wafResourceName(namespace, name, result.priority), payload: result.payload };
+}
+
+const crdRule = (id: string, value = '/x') => ({
+  id,
+  conditions: [{ field: 'uri', operator: 'contains' as const, value }],
+  action: { type: 'block' as const },
+});
+
 describe('WAF rule file', () => {
   it("round-trips the gateway's reference file to the same rules", () => {
     const reference = referenceModel();
-    const written = parse(
-      renderWafRulesYaml(mergeRuleFiles('v1', [{ resource: 'a', file: parseWafRuleFile(reference) }])),
-    ) as {
-      version: string;
-      rules: RawRule[];
-    };
-    expect(written.version).to.equal('v1');
-    expect(written.rules).to.deep.equal(withMetadata(reference.rules));
+    const files = written([{ name: 'a', payload: json(reference) }]);
+    expect(files.rules.version).to.equal('v1');
+    expect(files.rules.rules).to.deep.equal(withMetadata(reference.rules));
   });
 
   it("uses the gateway's layout: its key order, double-quoted strings, metadata on rule and action", () => {
@@ -68,24 +96,64 @@ describe('WAF rule file', () => {
     );
   });
 
-  it('merges rule sets in resource-name order, each keeping its rule order', () => {
-    const file = (...ids: string[]) =>
-      parseWafRuleFile({ version: '1', rules: ids.map((id) => rule({ id })) });
-    const merged = mergeRuleFiles('v', [
-      { resource: 'ns/b', file: file('b1', 'b2') },
-      { resource: 'ns/a', file: file('a2', 'a1') },
-    ]);
-    expect(merged.rules.map((r) => r.id)).to.deep.equal(['a2', 'a1', 'b1', 'b2']);
+  it('reads a compiled WafRuleSet payload back into the rules it was compiled to', () => {
+    const result = compileRuleSet({
+      namespace: 'edge',
+      name: 'base',
+      spec: { priority: 7, rules: [crdRule('a')], ipDenyList: ['10.1.2.3/8'] },
+    });
+    if (!isCompiled(result)) throw new Error('does not compile');
+    const parsed = parseWafPayload(JSON.parse(new TextDecoder().decode(result.payload)), 'ignored');
+    expect(parsed).to.deep.equal({
+      name: 'edge/base',
+      priority: 7,
+      mode: 'Block',
+      rules: result.rules,
+      ipAllowList: [],
+      ipDenyList: ['10.0.0.0/8'],
+    });
   });
 
-  it('finds rule ids defined in more than one rule set', () => {
-    const file = parseWafRuleFile({ version: '1', rules: [rule({ id: 'same' })] });
-    expect([
-      ...duplicateRuleIds([
-        { resource: 'x', file },
-        { resource: 'y', file },
-      ]),
-    ]).to.deep.equal([['same', ['x', 'y']]]);
+  it('merges rule sets by priority, then namespace/name, each keeping its rule order', () => {
+    const files = written([
+      compiled('ns', 'b', { rules: [crdRule('b1'), crdRule('b2')] }),
+      compiled('ns', 'a', { rules: [crdRule('a2'), crdRule('a1')] }),
+      compiled('zz', 'first', { priority: 5, rules: [crdRule('z1')] }),
+    ]);
+    expect(files.rules.rules.map((r) => r.id)).to.deep.equal(['z1', 'a2', 'a1', 'b1', 'b2']);
+  });
+
+  it('writes a rule two rule sets define identically once, where it first applies', () => {
+    const files = written([
+      compiled('ns', 'b', { rules: [crdRule('shared'), crdRule('b1')] }),
+      compiled('ns', 'a', { rules: [crdRule('a1'), crdRule('shared')] }),
+    ]);
+    expect(files.rules.rules.map((r) => r.id)).to.deep.equal(['a1', 'shared', 'b1']);
+  });
+
+  it('rejects a rule id two rule sets define differently, naming both resources', () => {
+    const a = compiled('ns', 'a', { rules: [crdRule('same', '/a')] });
+    const b = compiled('ns', 'b', { rules: [crdRule('same', '/b')] });
+    const built = buildWafFiles('v1', [b, a]);
+    expect(built).to.have.property('errors');
+    const errors = 'errors' in built ? built.errors : [];
+    expect(errors.map((e) => e.name)).to.deep.equal([a.name, b.name]);
+    expect(errors[0]?.message).to.equal(
+      'rule "same" is defined differently in ns/a and ns/b; rename one of them, or make both definitions identical so that it is applied once',
+    );
+  });
+
+  it('writes the united IP lists under the gateway.yaml key names, before the rule file', () => {
+    const files = written([
+      compiled('ns', 'a', { rules: [], ipAllowList: ['10.0.0.0/8'], ipDenyList: ['192.168.1.100'] }),
+      compiled('ns', 'b', { rules: [], ipAllowList: ['2001:DB8::/32', '10.0.0.0/8'] }),
+    ]);
+    expect(files.order).to.deep.equal([WAF_IP_LISTS_FILE, WAF_RULES_FILE]);
+    expect(files.ipLists).to.deep.equal({
+      version: 'v1',
+      ip_whitelist: ['10.0.0.0/8', '2001:db8::/32'],
+      ip_blacklist: ['192.168.1.100'],
+    });
   });
 
   const invalid: [string, Record<string, unknown>, RegExp][] = [
@@ -142,6 +210,23 @@ describe('WAF rule file', () => {
       expect(() => parseWafRuleFile(JSON.parse(JSON.stringify({ version: '1', rules: [bad] })))).to.throw(
         message,
       );
+    });
+  }
+
+  const invalidPayloads: [string, Record<string, unknown>, RegExp][] = [
+    [
+      'an IP entry the gateway would skip',
+      { ipAllowList: ['10.0.0.0/33'] },
+      /ipAllowList\[0\]: "10.0.0.0\/33"/,
+    ],
+    ['a /0 the gateway masks wrongly', { ipDenyList: ['0.0.0.0/0'] }, /ipDenyList\[0\]: .*\/0 mask/],
+    ['a priority out of range', { priority: 1001 }, /priority: must be a whole number from 0 to 1000/],
+    ['an unknown mode', { mode: 'Audit' }, /mode: "Audit" is not one of Block, DetectOnly/],
+    ['an unknown key', { rule: [] }, /rule: unknown field/],
+  ];
+  for (const [what, extra, message] of invalidPayloads) {
+    it(`rejects a payload with ${what}`, () => {
+      expect(() => parseWafPayload({ rules: [], ...extra }, 'r')).to.throw(message);
     });
   }
 

@@ -1,79 +1,117 @@
 /**
- * WAF_RULES payloads → the gateway's own rule file. Each resource carries one rule-file model
- * (`{ version, rules }`, a compiled WafRuleSet); the agent checks every rule the way the gateway
- * will read it, merges the resources' rules in resource-name order and renders waf-rules.yaml in
- * the gateway's key names and layout.
+ * WAF_RULES payloads → the gateway's files. Each resource carries one compiled WafRuleSet (the
+ * payload of the domain's compileRuleSet: `name`, `priority`, `mode`, `rules` in the gateway's
+ * model, `ipAllowList`, `ipDenyList`; a bare rule file `{ version, rules }` is accepted too).
+ * The agent checks every value the way the gateway will read it, merges the resources with the
+ * domain's mergeRuleSets (priority, then namespace/name; identical rules once; IP lists united)
+ * and renders waf-rules.yaml in the gateway's key names and layout, and the IP lists in
+ * waf-ip-lists.yaml under the key names of the gateway.yaml `waf` section.
  */
 import { stringify } from 'yaml';
 import { RULE_ID, WAF_FIELD, matches } from '../api/v1alpha1/checks/names.js';
-import { regexProblem } from '../api/v1alpha1/checks/regex.js';
+import { DEFAULT_MODE, DEFAULT_PRIORITY } from '../domain/waf/compile.js';
+import { normaliseIpList, parseEntry } from '../domain/waf/ip.js';
+import { isMerged, mergeRuleSets } from '../domain/waf/merge.js';
+import { regexProblems } from '../domain/waf/regex-check.js';
+import { patternsOf } from '../domain/waf/validate.js';
+import {
+  ACTION_TYPES,
+  MODES,
+  OPERATORS,
+  SEVERITIES,
+  type GatewayAction,
+  type GatewayCondition,
+  type GatewayRule,
+  type RuleSetContent,
+} from '../domain/waf/model.js';
+import type { ResourceError } from '../generated/gateway/worker/v1/agent.js';
 import {
   PayloadProblem,
   array,
   boolean,
   object,
   oneOf,
+  parseJson,
   string,
   stringMap,
   type JsonObject,
 } from './json-checks.js';
 
-export const SEVERITIES = ['low', 'medium', 'high', 'critical'] as const;
-export const OPERATORS = [
-  'equals',
-  'contains',
-  'starts_with',
-  'ends_with',
-  'regex',
-  'greater_than',
-  'less_than',
-] as const;
-export const ACTION_TYPES = ['block', 'log', 'rate_limit'] as const;
-
-export interface WafCondition {
-  field: string;
-  operator: (typeof OPERATORS)[number];
-  value: string;
-  case_sensitive: boolean;
-}
-
-export interface WafAction {
-  action_type: (typeof ACTION_TYPES)[number];
-  message: string;
-  score?: number;
-  metadata: Record<string, string>;
-}
-
-export interface WafRule {
-  id: string;
-  name: string;
-  description: string;
-  severity: (typeof SEVERITIES)[number];
-  enabled: boolean;
-  conditions: WafCondition[];
-  action: WafAction;
-  metadata: Record<string, string>;
-}
+export { ACTION_TYPES, OPERATORS, SEVERITIES };
+export type WafCondition = GatewayCondition;
+export type WafAction = GatewayAction;
+export type WafRule = GatewayRule;
 
 export interface WafRuleFile {
   version: string;
-  rules: WafRule[];
+  rules: readonly WafRule[];
 }
+
+export const WAF_RULES_FILE = 'waf-rules.yaml';
+export const WAF_IP_LISTS_FILE = 'waf-ip-lists.yaml';
 
 /** What the gateway's f64 parse accepts for greater_than / less_than, minus inf and NaN. */
 const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 const U32_MAX = 2 ** 32 - 1;
+const PAYLOAD_KEYS = ['version', 'name', 'priority', 'mode', 'rules', 'ipAllowList', 'ipDenyList'];
 
-/** One resource's payload as a rule file; throws PayloadProblem naming the first bad value. */
+/**
+ * One resource's payload as a compiled rule set; throws PayloadProblem naming the first bad
+ * value. `resource` names the rule set when the payload does not.
+ */
+export function parseWafPayload(payload: unknown, resource: string): RuleSetContent {
+  const file = object(payload, '', PAYLOAD_KEYS);
+  string(file, 'version', '', '');
+  const priority = file.priority ?? DEFAULT_PRIORITY;
+  if (typeof priority !== 'number' || !Number.isInteger(priority) || priority < 0 || priority > 1000) {
+    throw new PayloadProblem('priority: must be a whole number from 0 to 1000');
+  }
+  return {
+    name: string(file, 'name', '', resource),
+    priority,
+    mode: file.mode === undefined ? DEFAULT_MODE : oneOf(file, 'mode', '', MODES),
+    rules: parseRules(file.rules),
+    ipAllowList: parseIpList(file.ipAllowList, 'ipAllowList'),
+    ipDenyList: parseIpList(file.ipDenyList, 'ipDenyList'),
+  };
+}
+
+/** A rule file `{ version, rules }` alone, as the gateway reads waf-rules.yaml. */
 export function parseWafRuleFile(payload: unknown): WafRuleFile {
   const file = object(payload, '', ['version', 'rules']);
   return {
     version: string(file, 'version', '', ''),
-    rules: array(file.rules, 'rules').map((rule, i) => parseRule(rule, `rules[${i}]`)),
+    rules: parseRules(file.rules),
   };
 }
 
-function parseRule(value: unknown, path: string): WafRule {
+/**
+ * The gateway's IP filter silently skips an entry it cannot parse, which could leave an allow
+ * list empty (everyone admitted): every entry must parse here, or the update is refused.
+ */
+function parseIpList(value: unknown, path: string): string[] {
+  if (value === undefined) return [];
+  return normaliseIpList(
+    array(value, path).map((entry, i) => {
+      if (typeof entry !== 'string' || !parseEntry(entry)) {
+        throw new PayloadProblem(`${path}[${i}]: ${JSON.stringify(entry)} is not an IP address or CIDR`);
+      }
+      if (/\/0$/.test(entry)) {
+        throw new PayloadProblem(`${path}[${i}]: "${entry}": the gateway computes a /0 mask wrongly`);
+      }
+      return entry;
+    }),
+  );
+}
+
+/** The rules, their regexes compiled together first (one engine set is far cheaper than many). */
+function parseRules(value: unknown): WafRule[] {
+  const rules = array(value, 'rules');
+  const invalid = regexProblems(patternsOf(rules));
+  return rules.map((rule, i) => parseRule(rule, `rules[${i}]`, invalid));
+}
+
+function parseRule(value: unknown, path: string, invalid: ReadonlyMap<string, string>): WafRule {
   const rule = object(value, path, [
     'id',
     'name',
@@ -97,13 +135,13 @@ function parseRule(value: unknown, path: string): WafRule {
     description: string(rule, 'description', path, ''),
     severity: oneOf(rule, 'severity', path, SEVERITIES),
     enabled: boolean(rule, 'enabled', path),
-    conditions: conditions.map((c, i) => parseCondition(c, `${path}.conditions[${i}]`)),
+    conditions: conditions.map((c, i) => parseCondition(c, `${path}.conditions[${i}]`, invalid)),
     action: parseAction(rule.action, `${path}.action`),
     metadata: stringMap(rule, 'metadata', path),
   };
 }
 
-function parseCondition(value: unknown, path: string): WafCondition {
+function parseCondition(value: unknown, path: string, invalid: ReadonlyMap<string, string>): WafCondition {
   const condition = object(value, path, ['field', 'operator', 'value', 'case_sensitive']);
   const field = string(condition, 'field', path);
   if (!matches(WAF_FIELD, field)) {
@@ -114,7 +152,7 @@ function parseCondition(value: unknown, path: string): WafCondition {
   const operator = oneOf(condition, 'operator', path, OPERATORS);
   const text = string(condition, 'value', path);
   if (operator === 'regex') {
-    const problem = regexProblem(text);
+    const problem = invalid.get(text);
     if (problem) throw new PayloadProblem(`${path}.value: ${problem}`);
   }
   if ((operator === 'greater_than' || operator === 'less_than') && !NUMBER.test(text)) {
@@ -125,40 +163,70 @@ function parseCondition(value: unknown, path: string): WafCondition {
 
 function parseAction(value: unknown, path: string): WafAction {
   const action = object(value, path, ['action_type', 'message', 'score', 'metadata']);
-  const parsed: WafAction = {
+  const parsed = {
     action_type: oneOf(action, 'action_type', path, ACTION_TYPES),
     message: string(action, 'message', path, ''),
     metadata: stringMap(action, 'metadata', path),
   };
   const score = action.score;
-  if (score !== undefined && score !== null) {
-    // The gateway reads score as Option<u32>.
-    if (typeof score !== 'number' || !Number.isInteger(score) || score < 0 || score > U32_MAX) {
-      throw new PayloadProblem(`${path}.score: must be a whole number from 0 to ${U32_MAX}`);
+  if (score === undefined || score === null) return parsed;
+  // The gateway reads score as Option<u32>.
+  if (typeof score !== 'number' || !Number.isInteger(score) || score < 0 || score > U32_MAX) {
+    throw new PayloadProblem(`${path}.score: must be a whole number from 0 to ${U32_MAX}`);
+  }
+  return { ...parsed, score };
+}
+
+export interface WafFile {
+  readonly file: string;
+  readonly content: string;
+}
+
+/**
+ * Every resource checked and merged; the files to write, in the order to write them (the IP
+ * lists first: waf-rules.yaml carries the version an agent reads back after a restart), or every
+ * problem found, per resource.
+ */
+export function buildWafFiles(
+  version: string,
+  resources: readonly { readonly name: string; readonly payload: Uint8Array }[],
+): { errors: ResourceError[] } | { files: WafFile[] } {
+  const errors: ResourceError[] = [];
+  const resourceOf = new Map<string, string>();
+  const sets = resources.flatMap((r) => {
+    try {
+      const set = parseWafPayload(parseJson(r.payload), r.name);
+      resourceOf.set(set.name, r.name);
+      return [set];
+    } catch (error) {
+      errors.push({ name: r.name, message: (error as Error).message });
+      return [];
     }
-    parsed.score = score;
+  });
+  if (errors.length > 0) return { errors };
+  const merged = mergeRuleSets(sets);
+  if (!isMerged(merged)) {
+    return {
+      errors: merged.conflicts.flatMap((conflict) =>
+        [...new Set(conflict.ruleSets)].map((set) => ({
+          name: resourceOf.get(set) ?? set,
+          message: conflict.message,
+        })),
+      ),
+    };
   }
-  return parsed;
+  return {
+    files: [
+      { file: WAF_IP_LISTS_FILE, content: renderIpListsYaml(version, merged.ipAllowList, merged.ipDenyList) },
+      { file: WAF_RULES_FILE, content: renderWafRulesYaml({ version, rules: merged.rules }) },
+    ],
+  };
 }
 
-export interface NamedRuleFile {
-  readonly resource: string;
-  readonly file: WafRuleFile;
-}
+const HEADER = '# Written by gateway-worker agent; replaced on the next update, do not edit.\n';
 
-/** Rule ids across all resources, mapped to the resources that define them more than once. */
-export function duplicateRuleIds(files: readonly NamedRuleFile[]): Map<string, string[]> {
-  const owners = new Map<string, string[]>();
-  for (const { resource, file } of files) {
-    for (const rule of file.rules) owners.set(rule.id, [...(owners.get(rule.id) ?? []), resource]);
-  }
-  return new Map([...owners].filter(([, list]) => list.length > 1));
-}
-
-/** One file of every resource's rules, in resource-name order, rules in their own order. */
-export function mergeRuleFiles(version: string, files: readonly NamedRuleFile[]): WafRuleFile {
-  const sorted = [...files].sort((a, b) => (a.resource < b.resource ? -1 : a.resource > b.resource ? 1 : 0));
-  return { version, rules: sorted.flatMap(({ file }) => file.rules) };
+function yaml(model: JsonObject): string {
+  return stringify(model, { defaultStringType: 'QUOTE_DOUBLE', defaultKeyType: 'PLAIN', lineWidth: 0 });
 }
 
 /**
@@ -175,18 +243,29 @@ export function renderWafRulesYaml(file: WafRuleFile): string {
       description: rule.description,
       severity: rule.severity,
       enabled: rule.enabled,
-      conditions: rule.conditions.map((c) => ({ ...c })),
+      conditions: rule.conditions.map((c) => ({
+        field: c.field,
+        operator: c.operator,
+        value: c.value,
+        case_sensitive: c.case_sensitive,
+      })),
       action: {
         action_type: rule.action.action_type,
         message: rule.action.message,
         ...(rule.action.score === undefined ? {} : { score: rule.action.score }),
-        metadata: rule.action.metadata,
+        metadata: { ...rule.action.metadata },
       },
-      metadata: rule.metadata,
+      metadata: { ...rule.metadata },
     })),
   } satisfies JsonObject;
-  return (
-    '# Written by gateway-worker agent; replaced on the next update, do not edit.\n' +
-    stringify(model, { defaultStringType: 'QUOTE_DOUBLE', defaultKeyType: 'PLAIN', lineWidth: 0 })
-  );
+  return HEADER + yaml(model);
+}
+
+/** The IP lists under the gateway.yaml `waf` section's key names. */
+export function renderIpListsYaml(
+  version: string,
+  allow: readonly string[],
+  deny: readonly string[],
+): string {
+  return HEADER + yaml({ version, ip_whitelist: [...allow], ip_blacklist: [...deny] });
 }

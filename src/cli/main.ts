@@ -10,7 +10,9 @@ import { runBackup } from './backup.js';
 import { runOperator } from './operator.js';
 import { runRestore } from './restore.js';
 import { runRollback } from './rollback.js';
+import { runRoutes } from './routes.js';
 import { runValidate } from './validate.js';
+import { runWaf } from './waf.js';
 import { isCommand, usage, version, type CommandName } from './usage.js';
 
 export interface Output {
@@ -56,10 +58,8 @@ async function run(
   if (command === 'backup') return runBackup(args, env, out);
   if (command === 'restore') return runRestore(args, env, out);
   if (command === 'rollback') return runRollback(args, env, out);
-  if (command !== 'operator') {
-    out.stderr(`gateway-worker ${command}: not yet available in this version\n`);
-    return 1;
-  }
+  if (command === 'waf') return runWaf(args, out);
+  if (command === 'routes') return runRoutes(args, out);
   if (args.length === 1 && (args[0] === '--help' || args[0] === '-h')) {
     out.stdout(usage(configKeys));
     return 0;

@@ -7,8 +7,8 @@ export const COMMANDS = {
   backup: 'save certificate and ACME account Secrets to an encrypted file: backup --out FILE',
   restore: 'recreate those Secrets from a backup: restore --in FILE',
   rollback: 'return a resource to an earlier applied version',
-  waf: 'inspect and test WAF rule sets',
-  routes: 'inspect compiled routes',
+  waf: "test WAF rule sets on requests, import the gateway's rule file: waf test|import",
+  routes: "import the gateway's upstream section and Ingresses as RouteConfigs: routes import",
 } as const;
 
 export type CommandName = keyof typeof COMMANDS;

@@ -5,7 +5,7 @@
  * normalised. The result is canonical JSON, hashed: the same spec always compiles to the same
  * bytes and hash, whatever order its maps were read in.
  */
-import { canonicalBytes, contentHash } from './canonical.js';
+import { contentHash } from './canonical.js';
 import { normaliseIpList } from './ip.js';
 import type {
   CompiledRuleSet,
@@ -15,7 +15,8 @@ import type {
   WafProblem,
   WafRuleSetSpecInput,
 } from './model.js';
-import { validateSpec } from './validate.js';
+import { regexProblems } from './regex-check.js';
+import { patternsOf, validateSpec } from './validate.js';
 
 /**
  * A compiled revision is stored in a ConfigMap (1 MiB at most, with its metadata) and pushed in
@@ -43,45 +44,51 @@ export function wafResourceName(namespace: string, name: string, priority: numbe
   return `${String(priority).padStart(4, '0')}.${namespace}/${name}`;
 }
 
-/** One CRD rule in the gateway's model, with the CRD defaults and the mode applied. */
+/**
+ * One CRD rule in the gateway's model, with the CRD defaults and the mode applied. Keys are
+ * written in code-unit order here and in {@link ruleSetContent}, so that JSON.stringify of the
+ * result already is its canonical JSON: serialising 10,000 rules is then native work, not a sort
+ * per object (the tests check the two agree).
+ */
 export function toGatewayRule(rule: RuleInput, mode: WafMode): GatewayRule {
   const type = rule.action.type;
   // DetectOnly: the gateway records what would have been blocked and lets the request through.
   const detectOnly = mode === 'DetectOnly' && type !== 'log';
   return {
-    id: rule.id,
-    name: rule.name ?? '',
-    description: rule.description ?? '',
-    severity: rule.severity ?? 'medium',
-    enabled: rule.enabled ?? true,
-    conditions: rule.conditions.map((c) => ({
-      field: c.field,
-      operator: c.operator,
-      value: c.value,
-      case_sensitive: c.caseSensitive ?? false,
-    })),
     action: {
       action_type: detectOnly ? 'log' : type,
       message: rule.action.message ?? '',
-      score: rule.action.score ?? 0,
       metadata: detectOnly ? { detect_only: type } : {},
+      score: rule.action.score ?? 0,
     },
+    conditions: rule.conditions.map((c) => ({
+      case_sensitive: c.caseSensitive ?? false,
+      field: c.field,
+      operator: c.operator,
+      value: c.value,
+    })),
+    description: rule.description ?? '',
+    enabled: rule.enabled ?? true,
+    id: rule.id,
     metadata: {},
+    name: rule.name ?? '',
+    severity: rule.severity ?? 'medium',
   };
 }
 
-/** The payload's content: what an agent reads back and merges. */
+/** The payload's content: what an agent reads back and merges (keys in code-unit order). */
 export function ruleSetContent(source: RuleSetSource): RuleSetContent {
   const { spec } = source;
   const mode = spec.mode ?? DEFAULT_MODE;
+  // The gateway's IP filter cannot log instead of blocking, so DetectOnly does not enforce the lists.
+  const enforced = mode !== 'DetectOnly';
   return {
+    ipAllowList: enforced ? normaliseIpList(spec.ipAllowList ?? []) : [],
+    ipDenyList: enforced ? normaliseIpList(spec.ipDenyList ?? []) : [],
+    mode,
     name: `${source.namespace}/${source.name}`,
     priority: spec.priority ?? DEFAULT_PRIORITY,
-    mode,
     rules: (spec.rules ?? []).map((rule) => toGatewayRule(rule, mode)),
-    // The gateway's IP filter cannot log instead of blocking, so DetectOnly does not enforce the lists.
-    ipAllowList: mode === 'DetectOnly' ? [] : normaliseIpList(spec.ipAllowList ?? []),
-    ipDenyList: mode === 'DetectOnly' ? [] : normaliseIpList(spec.ipDenyList ?? []),
   };
 }
 
@@ -90,7 +97,7 @@ export function compileRuleSet(source: RuleSetSource): CompiledRuleSet | { probl
   const problems = validateSpec(source.spec);
   if (problems.length > 0) return { problems };
   const content = ruleSetContent(source);
-  const payload = canonicalBytes(content);
+  const payload = new TextEncoder().encode(JSON.stringify(content));
   if (payload.length > MAX_COMPILED_BYTES) {
     return {
       problems: [
@@ -108,4 +115,15 @@ export function compileRuleSet(source: RuleSetSource): CompiledRuleSet | { probl
 
 export function isCompiled(result: CompiledRuleSet | { problems: WafProblem[] }): result is CompiledRuleSet {
   return !('problems' in result);
+}
+
+/**
+ * Many rule sets at once, as after a restart: their regexes are checked together first, in
+ * large sets that share the engine's work, then each rule set compiles as on its own.
+ */
+export function compileRuleSets(
+  sources: readonly RuleSetSource[],
+): (CompiledRuleSet | { problems: WafProblem[] })[] {
+  regexProblems(sources.flatMap((s) => patternsOf(s.spec.rules ?? [])));
+  return sources.map(compileRuleSet);
 }

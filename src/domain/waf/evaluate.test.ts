@@ -1,7 +1,9 @@
 import { expect } from 'chai';
+import * as rregex from 'rregex';
 import { allow, compiled, deny, rule, rules, spec, when } from '../../../test/fixtures/waf/builders.js';
 import { toGatewayRule } from './compile.js';
 import { createEvaluator } from './evaluate.js';
+import { acquireRegexSet, releaseRegexSet } from './regex-sets.js';
 import type { Decision, WafPolicy, WafRequest } from './model.js';
 
 function decide(policy: WafPolicy, request: Partial<WafRequest> = {}): Decision {
@@ -203,5 +205,47 @@ describe('WAF evaluation', () => {
     const policy = { rules: list.map((r) => toGatewayRule(r, 'Block')), ipAllowList: [], ipDenyList: [] };
     expect(decide(policy, { uri: '/x/p3/p4/p5/12' }).logged).to.deep.equal(['c3', 'r5']);
     expect(decide(policy, { uri: '/p4/p3/' }).logged).to.deep.equal(['c3', 's4']);
+  });
+});
+
+describe('WAF evaluator memory', () => {
+  it('reuses compiled regex sets, so rebuilding an evaluator does not grow the engine heap', () => {
+    // The engine's WebAssembly memory: exported by rregex's ESM build, though not in its types.
+    const wasm = (rregex as unknown as { __wasm: { memory: { buffer: ArrayBuffer } } }).__wasm;
+    const policy = compiled(
+      spec(
+        rules(
+          ...Array.from({ length: 20 }, (_, i) => rule(`r${i}`, when('uri', 'regex', `(?i)\\d+/select${i}`))),
+        ),
+      ),
+    );
+    createEvaluator(policy).dispose();
+    const before = wasm.memory.buffer.byteLength;
+    for (let i = 0; i < 20; i++) {
+      const evaluator = createEvaluator(policy);
+      expect(evaluator.evaluate({ uri: '/7/SELECT3' }).rule).to.equal('r3');
+      evaluator.dispose();
+    }
+    // Compiling them again each time would leak several MiB here.
+    expect(wasm.memory.buffer.byteLength - before).to.be.below(2 ** 20);
+  });
+});
+
+describe('shared regex sets', () => {
+  it('compiles a list of patterns once while it is in use or among the recently released', () => {
+    const first = acquireRegexSet(['shared-1']);
+    expect(acquireRegexSet(['shared-1'])).to.equal(first);
+    releaseRegexSet(['shared-1']);
+    releaseRegexSet(['shared-1']);
+    expect(acquireRegexSet(['shared-1'])).to.equal(first);
+    releaseRegexSet(['shared-1']);
+    for (let i = 0; i < 200; i++) {
+      acquireRegexSet([`other-${i}`]);
+      releaseRegexSet([`other-${i}`]);
+    }
+    const again = acquireRegexSet(['shared-1']);
+    expect(again).to.not.equal(first);
+    expect(again.matches('a shared-1 b')).to.deep.equal([0]);
+    releaseRegexSet(['shared-1']);
   });
 });

@@ -4,59 +4,72 @@
  * a rule matches when all its conditions hold, a disabled rule never matches, the first `block`
  * or `rate_limit` ends evaluation, `log` records the match and goes on; no match means allow.
  *
- * Built for large rule sets: every distinct condition is a slot, and each field a request is
- * tested on is read once and matched against all its conditions in one pass — regexes with
- * Rust's RegexSet (rregex, the gateway's own engine), literals with hash lookups and
- * Aho-Corasick. Rules then only look up slots.
+ * Built for large rule sets. Every distinct text condition is a slot; each field the rules read
+ * is read once per request and matched against all its slots in one pass — regexes with Rust's
+ * RegexSet (rregex, the gateway's own engine), literals with hash lookups and Aho-Corasick.
+ * Only the rules whose first text condition hit are then checked, in rule order, so a request
+ * costs what its fields cost, not what the number of rules costs. A field's hits depend on its
+ * value alone, so recent values are remembered per field (user agents and the like repeat).
  */
-import { RRegexSet } from 'rregex';
+import type { RRegexSet } from 'rregex';
 import { IpMatcher } from './ip.js';
 import { LiteralMatcher } from './literal-search.js';
 import type { ActionType, Decision, GatewayCondition, WafPolicy, WafRequest } from './model.js';
-import { RequestFields, fieldKey } from './request.js';
+import { acquireRegexSet, releaseRegexSet } from './regex-sets.js';
+import { RequestFields, fieldKey, fieldReader, type FieldReader } from './request.js';
 
-type Check =
-  | { readonly kind: 'slot'; readonly slot: number; readonly field: number }
-  | {
-      readonly kind: 'numeric';
-      readonly key: string;
-      readonly operator: 'greater_than' | 'less_than';
-      readonly bound: number | undefined;
-    };
+interface NumericCheck {
+  readonly key: string;
+  readonly greater: boolean;
+  readonly bound: number | undefined;
+}
 
 interface Rule {
   readonly id: string;
   readonly action: ActionType;
   readonly message: string;
   readonly score: number;
-  readonly checks: readonly Check[];
+  readonly slots: readonly number[];
+  readonly numeric: readonly NumericCheck[];
 }
 
-interface RegexGroup {
-  readonly sets: readonly { readonly set: RRegexSet; readonly offset: number }[];
-  /** Slots of each pattern, by pattern index across all sets. */
-  readonly slots: readonly (readonly number[])[];
+interface RegexSetPart {
+  readonly set: RRegexSet;
+  readonly patterns: readonly string[];
+  readonly offset: number;
 }
 
 interface Field {
   readonly key: string;
+  readonly reader: FieldReader;
   readonly raw: LiteralMatcher;
   readonly lower: LiteralMatcher;
   hasRaw: boolean;
   hasLower: boolean;
-  patterns: string[];
-  patternSlots: number[][];
-  regex?: RegexGroup;
+  readonly patterns: string[];
+  readonly patternSlots: number[][];
+  sets: readonly RegexSetPart[];
+  /** Slots hit by recent values; '' is always there. */
+  readonly memo: Map<string, readonly number[]>;
+}
+
+export interface EvaluatorOptions {
+  /** Values remembered per field with the slots they hit; 0 turns the memo off. Default 2048. */
+  readonly memo?: number;
 }
 
 export interface Evaluator {
   evaluate(request: WafRequest): Decision;
-  /** Frees the WebAssembly memory of the regex sets; the evaluator is unusable afterwards. */
+  /** Releases the regex sets (kept for reuse a while); the evaluator is unusable afterwards. */
   dispose(): void;
 }
 
+/** Longer values are not remembered: they are rarely repeated and would hold memory. */
+const MEMO_MAX_VALUE = 512;
+
 /** What Rust's `str::parse::<f64>` accepts; undefined for what it rejects. */
 export function parseRustFloat(text: string): number | undefined {
+  if (/^[0-9]{1,15}$/.test(text)) return Number(text);
   if (/^[+-]?(inf|infinity|nan)$/i.test(text)) {
     if (/nan/i.test(text)) return NaN;
     return text.startsWith('-') ? -Infinity : Infinity;
@@ -65,9 +78,10 @@ export function parseRustFloat(text: string): number | undefined {
 }
 
 /** Regex sets of the patterns; a set the engine refuses (too big) is split in halves. */
-function regexSets(patterns: readonly string[], offset = 0): { set: RRegexSet; offset: number }[] {
+function regexSets(patterns: readonly string[], offset = 0): RegexSetPart[] {
+  if (patterns.length === 0) return [];
   try {
-    return [{ set: new RRegexSet([...patterns]), offset }];
+    return [{ set: acquireRegexSet(patterns), patterns, offset }];
   } catch (error) {
     if (patterns.length <= 1) throw error;
     const half = Math.ceil(patterns.length / 2);
@@ -75,146 +89,180 @@ function regexSets(patterns: readonly string[], offset = 0): { set: RRegexSet; o
   }
 }
 
-class Compiler {
+/** Turns conditions into slots, grouped by the field they read. */
+class Slots {
   readonly fields: Field[] = [];
   private readonly fieldIndex = new Map<string, number>();
   private readonly slotIndex = new Map<string, number>();
   private readonly patternIndex = new Map<string, number>();
 
-  get slotCount(): number {
+  get count(): number {
     return this.slotIndex.size;
   }
 
-  check(condition: GatewayCondition): Check {
+  slot(condition: GatewayCondition): number {
     const key = fieldKey(condition.field);
     const { operator, value } = condition;
-    if (operator === 'greater_than' || operator === 'less_than') {
-      return { kind: 'numeric', key, operator, bound: parseRustFloat(value) };
-    }
-    const fieldNumber = this.field(key);
-    const field = this.fields[fieldNumber];
-    if (!field) throw new Error(`field ${key} missing`);
+    const field = this.field(key);
     // case_sensitive applies to the text operators only: the gateway compiles a regex as written.
     const folded = operator !== 'regex' && !condition.case_sensitive;
     const needle = folded ? value.toLowerCase() : value;
-    const slotKey = `${key}\0${operator}\0${folded ? 'i' : 's'}\0${needle}`;
+    const slotKey = JSON.stringify([key, operator, folded, needle]);
     let slot = this.slotIndex.get(slotKey);
-    if (slot === undefined) {
-      slot = this.slotIndex.size;
-      this.slotIndex.set(slotKey, slot);
-      if (operator === 'regex') {
-        const patternKey = `${fieldNumber}\0${value}`;
-        let pattern = this.patternIndex.get(patternKey);
-        if (pattern === undefined) {
-          pattern = field.patterns.length;
-          this.patternIndex.set(patternKey, pattern);
-          field.patterns.push(value);
-          field.patternSlots.push([]);
-        }
-        field.patternSlots[pattern]?.push(slot);
-      } else if (folded) {
-        field.lower.add(operator, needle, slot);
-        field.hasLower = true;
-      } else {
-        field.raw.add(operator, needle, slot);
-        field.hasRaw = true;
+    if (slot !== undefined) return slot;
+    slot = this.slotIndex.size;
+    this.slotIndex.set(slotKey, slot);
+    if (operator === 'regex') {
+      const patternKey = JSON.stringify([key, value]);
+      let pattern = this.patternIndex.get(patternKey);
+      if (pattern === undefined) {
+        pattern = field.patterns.length;
+        this.patternIndex.set(patternKey, pattern);
+        field.patterns.push(value);
+        field.patternSlots.push([]);
       }
+      field.patternSlots[pattern]?.push(slot);
+    } else if (operator === 'greater_than' || operator === 'less_than') {
+      throw new Error('numeric conditions have no slot');
+    } else if (folded) {
+      field.lower.add(operator, needle, slot);
+      field.hasLower = true;
+    } else {
+      field.raw.add(operator, needle, slot);
+      field.hasRaw = true;
     }
-    return { kind: 'slot', slot, field: fieldNumber };
+    return slot;
   }
 
-  private field(key: string): number {
-    let index = this.fieldIndex.get(key);
-    if (index === undefined) {
-      index = this.fields.length;
-      this.fieldIndex.set(key, index);
-      this.fields.push({
-        key,
-        raw: new LiteralMatcher(),
-        lower: new LiteralMatcher(),
-        hasRaw: false,
-        hasLower: false,
-        patterns: [],
-        patternSlots: [],
-      });
-    }
-    return index;
+  private field(key: string): Field {
+    const index = this.fieldIndex.get(key);
+    if (index !== undefined) return this.fields[index] as Field;
+    const field: Field = {
+      key,
+      reader: fieldReader(key),
+      raw: new LiteralMatcher(),
+      lower: new LiteralMatcher(),
+      hasRaw: false,
+      hasLower: false,
+      patterns: [],
+      patternSlots: [],
+      sets: [],
+      memo: new Map(),
+    };
+    this.fieldIndex.set(key, this.fields.length);
+    this.fields.push(field);
+    return field;
   }
 
   seal(): void {
     for (const field of this.fields) {
       field.raw.seal();
       field.lower.seal();
-      if (field.patterns.length > 0) {
-        field.regex = { sets: regexSets(field.patterns), slots: field.patternSlots };
-      }
+      field.sets = regexSets(field.patterns);
+      field.memo.set('', hitsOf(field, ''));
     }
   }
 }
 
-export function createEvaluator(policy: WafPolicy): Evaluator {
-  const compiler = new Compiler();
-  const rules: Rule[] = policy.rules
-    .filter((rule) => rule.enabled)
-    .map((rule) => ({
+/** Every slot of the field that the value satisfies (a slot may appear twice). */
+function hitsOf(field: Field, value: string): number[] {
+  const hits: number[] = [];
+  if (field.hasRaw) field.raw.match(value, hits);
+  if (field.hasLower) field.lower.match(value.toLowerCase(), hits);
+  for (const { set, offset } of field.sets) {
+    for (const pattern of set.matches(value)) {
+      const slots = field.patternSlots[offset + pattern];
+      if (slots) hits.push(...slots);
+    }
+  }
+  return hits;
+}
+
+function numericHolds(check: NumericCheck, request: RequestFields): boolean {
+  const actual = request.number(check.key, parseRustFloat);
+  // The gateway fails the rule (logs a warning and goes on) when either side is not a number.
+  if (actual === undefined || check.bound === undefined) return false;
+  return check.greater ? actual > check.bound : actual < check.bound;
+}
+
+export function createEvaluator(policy: WafPolicy, options: EvaluatorOptions = {}): Evaluator {
+  const memoSize = options.memo ?? 2048;
+  const slots = new Slots();
+  const rules: Rule[] = [];
+  for (const rule of policy.rules) {
+    if (!rule.enabled) continue;
+    const numeric: NumericCheck[] = [];
+    const ruleSlots: number[] = [];
+    for (const c of rule.conditions) {
+      if (c.operator === 'greater_than' || c.operator === 'less_than') {
+        numeric.push({
+          key: fieldKey(c.field),
+          greater: c.operator === 'greater_than',
+          bound: parseRustFloat(c.value),
+        });
+      } else {
+        ruleSlots.push(slots.slot(c));
+      }
+    }
+    rules.push({
       id: rule.id,
       action: rule.action.action_type,
       message: rule.action.message,
       score: rule.action.score ?? 0,
-      checks: rule.conditions.map((c) => compiler.check(c)),
-    }));
-  compiler.seal();
-  const fields = compiler.fields;
+      slots: ruleSlots,
+      numeric,
+    });
+  }
+  slots.seal();
+  const fields = slots.fields;
+  // A rule is a candidate when its first text condition hits; rules without one always are.
+  const rulesBySlot: number[][] = Array.from({ length: slots.count }, () => []);
+  const alwaysCandidates: number[] = [];
+  rules.forEach((rule, index) => {
+    const first = rule.slots[0];
+    if (first === undefined) alwaysCandidates.push(index);
+    else rulesBySlot[first]?.push(index);
+  });
   const allow = new IpMatcher(policy.ipAllowList);
   const deny = new IpMatcher(policy.ipDenyList);
   // Per-request marks, stamped with a serial number instead of being cleared.
-  let marks = new Int32Array(compiler.slotCount);
-  let fieldMarks = new Int32Array(fields.length);
+  let slotMarks = new Int32Array(slots.count);
+  let ruleMarks = new Int32Array(rules.length);
   let serial = 0;
 
-  const matchField = (index: number, request: RequestFields): void => {
-    if (fieldMarks[index] === serial) return;
-    fieldMarks[index] = serial;
-    const field = fields[index];
-    if (!field) return;
-    const value = request.read(field.key);
-    const hit = (slot: number): void => {
-      marks[slot] = serial;
-    };
-    if (field.hasRaw) field.raw.match(value, hit);
-    if (field.hasLower) field.lower.match(value.toLowerCase(), hit);
-    if (field.regex) {
-      for (const { set, offset } of field.regex.sets) {
-        for (const pattern of set.matches(value)) {
-          for (const slot of field.regex.slots[offset + pattern] ?? []) marks[slot] = serial;
-        }
+  const fieldHits = (field: Field, value: string): readonly number[] => {
+    const known = field.memo.get(value);
+    if (known) return known;
+    const hits = hitsOf(field, value);
+    if (memoSize > 0 && value.length <= MEMO_MAX_VALUE) {
+      if (field.memo.size > memoSize) {
+        const empty = field.memo.get('') ?? [];
+        field.memo.clear();
+        field.memo.set('', empty);
       }
+      field.memo.set(value, hits);
     }
+    return hits;
   };
 
-  const holds = (check: Check, request: RequestFields): boolean => {
-    if (check.kind === 'slot') {
-      matchField(check.field, request);
-      return marks[check.slot] === serial;
-    }
-    const actual = parseRustFloat(request.read(check.key));
-    // The gateway fails the rule (logs a warning and goes on) when either side is not a number.
-    if (actual === undefined || check.bound === undefined) return false;
-    return check.operator === 'greater_than' ? actual > check.bound : actual < check.bound;
+  const ruleHolds = (rule: Rule, request: RequestFields): boolean => {
+    for (const slot of rule.slots) if (slotMarks[slot] !== serial) return false;
+    for (const check of rule.numeric) if (!numericHolds(check, request)) return false;
+    return true;
   };
 
   return {
     evaluate(request: WafRequest): Decision {
       serial += 1;
       if (serial === 0x7fffffff) {
-        marks = new Int32Array(marks.length);
-        fieldMarks = new Int32Array(fieldMarks.length);
+        slotMarks = new Int32Array(slotMarks.length);
+        ruleMarks = new Int32Array(ruleMarks.length);
         serial = 1;
       }
-      const fieldsOf = new RequestFields(request);
+      const view = new RequestFields(request);
       if (allow.size > 0 || deny.size > 0) {
-        const client = fieldsOf.client;
-        const shown = request.ip ?? '(none)';
+        const client = request.ip;
+        const shown = client ?? '(none)';
         if (allow.size > 0 && !allow.has(client)) {
           return {
             action: 'block',
@@ -227,10 +275,24 @@ export function createEvaluator(policy: WafPolicy): Evaluator {
           return { action: 'block', message: `client ${shown} is on the IP deny list`, logged: [], score: 0 };
         }
       }
+      const candidates = alwaysCandidates.length > 0 ? alwaysCandidates.slice() : [];
+      for (const field of fields) {
+        for (const slot of fieldHits(field, view.readWith(field.reader))) {
+          if (slotMarks[slot] === serial) continue;
+          slotMarks[slot] = serial;
+          for (const index of rulesBySlot[slot] ?? []) {
+            if (ruleMarks[index] === serial) continue;
+            ruleMarks[index] = serial;
+            candidates.push(index);
+          }
+        }
+      }
+      if (candidates.length > 1) candidates.sort((a, b) => a - b);
       const logged: string[] = [];
       let score = 0;
-      for (const rule of rules) {
-        if (!rule.checks.every((check) => holds(check, fieldsOf))) continue;
+      for (const index of candidates) {
+        const rule = rules[index];
+        if (!rule || !ruleHolds(rule, view)) continue;
         score += rule.score;
         if (rule.action === 'log') {
           logged.push(rule.id);
@@ -241,7 +303,8 @@ export function createEvaluator(policy: WafPolicy): Evaluator {
       return { action: logged.length > 0 ? 'log' : 'allow', logged, score };
     },
     dispose(): void {
-      for (const field of fields) for (const { set } of field.regex?.sets ?? []) set.free();
+      for (const field of fields) for (const { patterns } of field.sets) releaseRegexSet(patterns);
+      for (const field of fields) field.sets = [];
     },
   };
 }

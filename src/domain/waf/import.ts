@@ -49,7 +49,8 @@ export function importGatewayRuleFile(
   try {
     file = parse(yamlText);
   } catch (error) {
-    throw new WafImportError([`not YAML: ${(error as Error).message.split('\n')[0] ?? ''}`]);
+    const first = (error as Error).message.split('\n')[0] ?? '';
+    throw new WafImportError([`not YAML: ${first.replace(/:$/, '')}`]);
   }
   if (!isRecord(file) || !Array.isArray(file.rules)) {
     throw new WafImportError(["not a gateway rule file: expected a mapping with a 'rules' list"]);

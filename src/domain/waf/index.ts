@@ -9,6 +9,7 @@ export {
   DEFAULT_PRIORITY,
   MAX_COMPILED_BYTES,
   compileRuleSet,
+  compileRuleSets,
   isCompiled,
   ruleSetContent,
   toGatewayRule,

@@ -107,33 +107,73 @@ export function normaliseIpList(list: readonly string[]): string[] {
   return [...new Set(entries.map(formatEntry))];
 }
 
+/** A dotted quad as a number, without leading zeros (as isIP reads it); undefined otherwise. */
+export function parseIpv4(text: string): number | undefined {
+  let value = 0;
+  let octet = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; i < text.length; i += 1) {
+    const code = text.charCodeAt(i);
+    if (code === 46) {
+      if (digits === 0 || dots === 3) return undefined;
+      value = value * 256 + octet;
+      octet = 0;
+      digits = 0;
+      dots += 1;
+    } else if (code >= 48 && code <= 57) {
+      if (digits > 0 && octet === 0) return undefined;
+      octet = octet * 10 + code - 48;
+      digits += 1;
+      if (octet > 255) return undefined;
+    } else {
+      return undefined;
+    }
+  }
+  return dots === 3 && digits > 0 ? value * 256 + octet : undefined;
+}
+
 /** Membership test built once per list: one set lookup per distinct prefix length. */
 export class IpMatcher {
-  private readonly byPrefix: { family: 4 | 6; mask: bigint; networks: Set<bigint> }[] = [];
+  /** IPv4 in plain numbers (the common case, no BigInt work per request), IPv6 in BigInt. */
+  private readonly v4: { mask: number; networks: Set<number> }[] = [];
+  private readonly v6: { mask: bigint; networks: Set<bigint> }[] = [];
   readonly size: number;
 
   constructor(list: readonly string[]) {
-    const groups = new Map<string, { family: 4 | 6; mask: bigint; networks: Set<bigint> }>();
+    const v4 = new Map<number, Set<number>>();
+    const v6 = new Map<number, Set<bigint>>();
     let size = 0;
     for (const text of list) {
       const entry = parseEntry(text);
       if (!entry) continue;
       size += 1;
-      const key = `${entry.family}/${entry.prefix}`;
-      let group = groups.get(key);
-      if (!group) {
-        group = { family: entry.family, mask: mask(entry.family, entry.prefix), networks: new Set() };
-        groups.set(key, group);
+      if (entry.family === 4) {
+        const set = v4.get(entry.prefix) ?? new Set<number>();
+        set.add(Number(entry.network));
+        v4.set(entry.prefix, set);
+      } else {
+        const set = v6.get(entry.prefix) ?? new Set<bigint>();
+        set.add(entry.network);
+        v6.set(entry.prefix, set);
       }
-      group.networks.add(entry.network);
     }
-    this.byPrefix = [...groups.values()];
+    for (const [prefix, networks] of v4) this.v4.push({ mask: Number(mask(4, prefix)), networks });
+    for (const [prefix, networks] of v6) this.v6.push({ mask: mask(6, prefix), networks });
     this.size = size;
   }
 
   /** Whether the client is in the list; a client without a valid address is in no list. */
-  has(client: { family: 4 | 6; value: bigint } | undefined): boolean {
-    if (!client) return false;
-    return this.byPrefix.some((g) => g.family === client.family && g.networks.has(client.value & g.mask));
+  has(client: string | undefined): boolean {
+    if (client === undefined || this.size === 0) return false;
+    const v4 = parseIpv4(client);
+    if (v4 !== undefined) {
+      // Unsigned 32-bit AND: `&` on numbers is signed, `>>> 0` brings it back.
+      return this.v4.some((g) => g.networks.has((v4 & g.mask) >>> 0));
+    }
+    if (this.v6.length === 0) return false;
+    const address = parseAddress(client);
+    if (address?.family !== 6) return false;
+    return this.v6.some((g) => g.networks.has(address.value & g.mask));
   }
 }

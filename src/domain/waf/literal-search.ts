@@ -71,7 +71,7 @@ class AhoCorasick {
     }
   }
 
-  search(text: string, hit: (id: number) => void): void {
+  search(text: string, hits: number[]): void {
     let node = 0;
     for (let i = 0; i < text.length; i += 1) {
       const code = text.charCodeAt(i);
@@ -82,7 +82,41 @@ class AhoCorasick {
       }
       node = child ?? 0;
       const out = this.out[node];
-      if (out) for (const id of out) hit(id);
+      if (out && out.length > 0) hits.push(...out);
+    }
+  }
+}
+
+/** Prefixes (or suffixes, read backwards): one walk down from the text's start (or end). */
+class Trie {
+  private readonly next: Map<number, number>[] = [new Map<number, number>()];
+  private readonly ids: number[][] = [[]];
+
+  add(needle: string, id: number, backwards: boolean): void {
+    let node = 0;
+    for (let i = 0; i < needle.length; i += 1) {
+      const code = needle.charCodeAt(backwards ? needle.length - 1 - i : i);
+      let child = this.next[node]?.get(code);
+      if (child === undefined) {
+        child = this.next.length;
+        this.next.push(new Map<number, number>());
+        this.ids.push([]);
+        this.next[node]?.set(code, child);
+      }
+      node = child;
+    }
+    this.ids[node]?.push(id);
+  }
+
+  walk(text: string, backwards: boolean, hits: number[]): void {
+    if (this.next.length === 1) return;
+    let node = 0;
+    for (let i = 0; i < text.length; i += 1) {
+      const child = this.next[node]?.get(text.charCodeAt(backwards ? text.length - 1 - i : i));
+      if (child === undefined) return;
+      node = child;
+      const ids = this.ids[node];
+      if (ids && ids.length > 0) hits.push(...ids);
     }
   }
 }
@@ -90,8 +124,8 @@ class AhoCorasick {
 /** Every literal condition on one field, in one case mode. */
 export class LiteralMatcher {
   private readonly equals = new Needles();
-  private readonly prefixes = new Map<number, Needles>();
-  private readonly suffixes = new Map<number, Needles>();
+  private readonly prefixes = new Trie();
+  private readonly suffixes = new Trie();
   private readonly contains = new Needles();
   private automaton: AhoCorasick | undefined;
   /** `contains ""` holds for every value. */
@@ -104,15 +138,8 @@ export class LiteralMatcher {
     }
     if (operator === 'equals') this.equals.add(needle, id);
     else if (operator === 'contains') this.contains.add(needle, id);
-    else {
-      const byLength = operator === 'starts_with' ? this.prefixes : this.suffixes;
-      let needles = byLength.get(needle.length);
-      if (!needles) {
-        needles = new Needles();
-        byLength.set(needle.length, needles);
-      }
-      needles.add(needle, id);
-    }
+    else if (operator === 'starts_with') this.prefixes.add(needle, id, false);
+    else this.suffixes.add(needle, id, true);
   }
 
   /** Call once all conditions are added. */
@@ -120,21 +147,13 @@ export class LiteralMatcher {
     if (this.contains.size > 0) this.automaton = new AhoCorasick(this.contains);
   }
 
-  /** Reports the id of every condition the text satisfies (an id may be reported twice). */
-  match(text: string, hit: (id: number) => void): void {
-    for (const id of this.always) hit(id);
+  /** Appends the id of every condition the text satisfies (an id may appear twice). */
+  match(text: string, hits: number[]): void {
+    if (this.always.length > 0) hits.push(...this.always);
     const equal = this.equals.get(text);
-    if (equal) for (const id of equal) hit(id);
-    for (const [length, needles] of this.prefixes) {
-      if (length > text.length) continue;
-      const ids = needles.get(text.slice(0, length));
-      if (ids) for (const id of ids) hit(id);
-    }
-    for (const [length, needles] of this.suffixes) {
-      if (length > text.length) continue;
-      const ids = needles.get(text.slice(text.length - length));
-      if (ids) for (const id of ids) hit(id);
-    }
-    this.automaton?.search(text, hit);
+    if (equal) hits.push(...equal);
+    this.prefixes.walk(text, false, hits);
+    this.suffixes.walk(text, true, hits);
+    this.automaton?.search(text, hits);
   }
 }

@@ -56,11 +56,12 @@ function characters(text: string): number {
 }
 
 function describe(value: unknown): string {
-  if (value === null) return 'null';
+  if (value === null || value === undefined) return 'nothing';
   if (Array.isArray(value)) return 'a list';
-  if (typeof value === 'object') return 'an object';
   if (typeof value === 'string') return `the string ${show(value)}`;
-  return `${typeof value === 'number' ? 'the number' : 'the value'} ${show(value)}`;
+  if (typeof value === 'number') return `the number ${show(value)}`;
+  if (typeof value === 'boolean') return `the boolean ${show(value)}`;
+  return 'an object';
 }
 
 const TYPE_NAMES: Readonly<Record<JsonSchema['type'], string>> = {
@@ -104,7 +105,12 @@ function plural(count: number, word: string): string {
  */
 export function walkSchema(schema: JsonSchema, value: unknown, path: string, report: Report): boolean {
   if (!hasType(schema.type, value)) {
-    report(path, `must be ${TYPE_NAMES[schema.type]}, got ${describe(value)}`);
+    // YAML 1.1, as kubectl reads manifests, turns an unquoted yes, no, on or off into a boolean.
+    const hint =
+      schema.type === 'string' && typeof value === 'boolean'
+        ? '; quote the value: YAML reads an unquoted yes, no, on or off as true or false'
+        : '';
+    report(path, `must be ${TYPE_NAMES[schema.type]}, got ${describe(value)}${hint}`);
     return false;
   }
   switch (schema.type) {

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { rule, when, type RuleInput } from '../../../test/fixtures/waf/builders.js';
 import { compileRuleSet } from './compile.js';
 import type { WafProblem } from './model.js';
+import { regexProblems } from './regex-check.js';
 import { validateSpec } from './validate.js';
 
 type Problem = [path: string, message: string];
@@ -408,5 +409,23 @@ describe('WafRuleSet validation', () => {
     expect(problem?.message).to.match(
       /^the compiled rule set is \d+ bytes; a revision must stay under 800000 bytes \(it is stored in a ConfigMap\); move rules to another WafRuleSet$/,
     );
+  });
+});
+
+describe('regex checks in bulk', () => {
+  it('finds the few invalid patterns among many, each with its own message', () => {
+    const patterns = Array.from({ length: 600 }, (_, i) => `(?i)bulk\\s+${i}`);
+    patterns.splice(17, 0, 'a(?=b)');
+    patterns.splice(450, 0, '[z-a]');
+    expect([...regexProblems(patterns)]).to.deep.equal([
+      [
+        'a(?=b)',
+        'invalid regex: look-around, including look-ahead and look-behind, is not supported (at character 2)',
+      ],
+      [
+        '[z-a]',
+        'invalid regex: invalid character class range, the start must be <= the end (at character 2)',
+      ],
+    ]);
   });
 });

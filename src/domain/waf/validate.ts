@@ -7,10 +7,10 @@
  */
 import { IP_OR_CIDR_HINT, isCIDR, isIP } from '../../api/v1alpha1/checks/network.js';
 import { METHOD, RULE_ID, WAF_FIELD, matches } from '../../api/v1alpha1/checks/names.js';
-import { regexProblem } from '../../api/v1alpha1/checks/regex.js';
 import type { JsonSchema } from '../../api/v1alpha1/schema/builder.js';
 import { wafRuleSetKind } from '../../api/v1alpha1/wafruleset.js';
 import { NUMERIC_OPERATORS, type WafProblem } from './model.js';
+import { regexProblems } from './regex-check.js';
 import { childPath, isRecord, show, walkSchema } from './schema-walk.js';
 
 export const FIELD_HINT =
@@ -53,7 +53,19 @@ function owner(path: string, rules: readonly unknown[], tests: readonly unknown[
   return typeof value === 'string' && value !== '' ? { rule: value } : {};
 }
 
+/** Every regex of the rules, for one batched check. */
+export function patternsOf(rules: readonly unknown[]): string[] {
+  return rules.flatMap((rule) =>
+    isRecord(rule) && Array.isArray(rule.conditions)
+      ? rule.conditions.flatMap((c: unknown) =>
+          isRecord(c) && c.operator === 'regex' && typeof c.value === 'string' ? [c.value] : [],
+        )
+      : [],
+  );
+}
+
 function checkRules(rules: readonly unknown[], add: Add): void {
+  const invalid = regexProblems(patternsOf(rules));
   const firstIndex = new Map<string, number>();
   rules.forEach((rule, i) => {
     const path = childPath('spec.rules', i);
@@ -73,13 +85,18 @@ function checkRules(rules: readonly unknown[], add: Add): void {
     }
     if (Array.isArray(rule.conditions)) {
       rule.conditions.forEach((condition, j) => {
-        if (isRecord(condition)) checkCondition(condition, `${path}.conditions[${j}]`, add);
+        if (isRecord(condition)) checkCondition(condition, `${path}.conditions[${j}]`, invalid, add);
       });
     }
   });
 }
 
-function checkCondition(condition: Record<string, unknown>, path: string, add: Add): void {
+function checkCondition(
+  condition: Record<string, unknown>,
+  path: string,
+  invalid: ReadonlyMap<string, string>,
+  add: Add,
+): void {
   const { field, operator, value } = condition;
   if (typeof field === 'string' && !matches(WAF_FIELD, field)) {
     add(`${path}.field`, `${show(field)} is not a request field the gateway reads; ${FIELD_HINT}`);
@@ -101,7 +118,7 @@ function checkCondition(condition: Record<string, unknown>, path: string, add: A
     }
   }
   if (operator === 'regex') {
-    const problem = regexProblem(value);
+    const problem = invalid.get(value);
     if (problem) add(`${path}.value`, `${problem}; patterns use the gateway's Rust regex syntax`);
   }
 }

@@ -1,8 +1,8 @@
 /**
  * The GatewayAgent gRPC service over mutual TLS, plus grpc.health.v1.Health: ApplyCertificate
  * writes certificate files, SyncConfig turns the worker's versioned updates into files and
- * answers each with an ACK or a NACK. Transport only; the checks live in certificates.ts and
- * config-state.ts.
+ * answers each with an ACK or a NACK. Its own certificate can be replaced while it runs (see
+ * updateTls). Transport only; the checks live in certificates.ts and config-state.ts.
  */
 import { Server, status, type ServerDuplexStream, type ServiceError } from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
@@ -15,7 +15,8 @@ import {
   type SyncConfigResponse,
 } from '../generated/gateway/worker/v1/agent.js';
 import { resourceTypeToJSON } from '../generated/gateway/worker/v1/resources.js';
-import { serverCredentials, serverOptions, type TlsMode } from '../grpc/credentials.js';
+import { serverCredentials, serverOptions, type TlsMaterial, type TlsMode } from '../grpc/credentials.js';
+import { rotatingServerCredentials, type RotatingServerCredentials } from '../grpc/rotating-credentials.js';
 import type { Logger } from '../runtime/logger.js';
 import { CertificateRejected, type CertificateStore } from './certificates.js';
 import { ChunkAssembler } from './chunk-assembler.js';
@@ -40,8 +41,11 @@ export class AgentServer {
   private readonly health = new HealthImplementation({ '': 'SERVING', [AGENT_SERVICE]: 'SERVING' });
   /** Open config streams, each with the function that stops it from writing. */
   private readonly streams = new Map<SyncCall, () => void>();
+  private readonly rotating: RotatingServerCredentials | undefined;
 
   constructor(private readonly options: AgentServerOptions) {
+    this.rotating =
+      options.tls === 'insecure-development-only' ? undefined : rotatingServerCredentials(options.tls);
     const implementation: GatewayAgentServer = {
       applyCertificate: (call, callback) => {
         this.applyCertificate(call.request).then(
@@ -58,10 +62,19 @@ export class AgentServer {
   /** Binds `host:port` and resolves with the port (useful with port 0). */
   listen(address: string): Promise<number> {
     return new Promise((resolve, reject) => {
-      this.server.bindAsync(address, serverCredentials(this.options.tls), (error, port) =>
-        error ? reject(error) : resolve(port),
-      );
+      const credentials = this.rotating?.credentials ?? serverCredentials(this.options.tls);
+      this.server.bindAsync(address, credentials, (error, port) => (error ? reject(error) : resolve(port)));
     });
+  }
+
+  /**
+   * New handshakes present `material` and trust only its CA from now on; open connections, and
+   * the config streams on them, keep the handshake they were accepted with. Throws, keeping the
+   * current certificate in service, when OpenSSL cannot use `material`.
+   */
+  updateTls(material: TlsMaterial): void {
+    if (!this.rotating) throw new Error('TLS cannot be rotated on a plaintext agent');
+    this.rotating.update(material);
   }
 
   /**

@@ -1,12 +1,13 @@
 /**
  * The reference gateway agent as one process: the GatewayAgent gRPC server, the HTTP port for
  * ACME challenges and health, and the optional status reporter, all over one folder the gateway
- * reads (`certs/`, `waf-rules.yaml`, `routes.yaml`). Wiring only.
+ * reads (`certs/`, `waf-rules.yaml`, `routes.yaml`), and, when its TLS material comes from files,
+ * the watcher that puts renewed files in service. Wiring only.
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ResourceType } from '../generated/gateway/worker/v1/resources.js';
-import type { TlsMode } from '../grpc/credentials.js';
+import type { TlsMaterial, TlsMode } from '../grpc/credentials.js';
 import type { Clock } from '../runtime/clock.js';
 import { silentLogger, type Logger } from '../runtime/logger.js';
 import type { Lifecycle } from '../runtime/run-until-signal.js';
@@ -15,6 +16,7 @@ import { CertificateStore } from './certificates.js';
 import { ConfigState } from './config-state.js';
 import { AgentHttpServer } from './http-server.js';
 import { StatusReporter } from './status-reporter.js';
+import { TlsFileWatcher, type TlsFilePaths } from './tls-files.js';
 
 export interface WorkerLink {
   /** host:port of the worker's WorkerService. */
@@ -31,6 +33,11 @@ export interface GatewayAgentOptions {
   /** HTTP port for ACME challenges and /health, on the listen host; 0 picks a free one. */
   readonly httpPort: number;
   readonly tls: TlsMode;
+  /**
+   * Where `tls` was read from: changed files (a renewed Secret) are checked and put in service for
+   * new connections, open streams carry on. Only with TLS material, not in plaintext mode.
+   */
+  readonly tlsFiles?: { readonly paths: TlsFilePaths; readonly checkIntervalMs?: number };
   /** The gateway's name in answers and reports, normally the pod name. */
   readonly name: string;
   readonly worker?: WorkerLink;
@@ -61,7 +68,12 @@ export class GatewayAgentProcess implements Lifecycle {
   private readonly certificates: CertificateStore;
   private readonly server: AgentServer;
   private readonly http: AgentHttpServer;
-  private readonly reporter: StatusReporter | undefined;
+  private reporter: StatusReporter | undefined;
+  /** What the server presents now. */
+  private servedTls: TlsMode;
+  /** What the status reporter's client presents. */
+  private reporterTls: TlsMode | undefined;
+  private readonly tlsWatcher: TlsFileWatcher | undefined;
   private readonly logger: Logger;
   private readonly listen: HostPort;
   private grpcPort = 0;
@@ -70,6 +82,8 @@ export class GatewayAgentProcess implements Lifecycle {
   constructor(private readonly options: GatewayAgentOptions) {
     const listen = parseHostPort(options.listen);
     if (!listen) throw new Error(`listen address "${options.listen}" is not HOST:PORT`);
+    if (options.tlsFiles && options.tls === 'insecure-development-only')
+      throw new Error('TLS files cannot be watched in insecure-development-only mode');
     this.listen = listen;
     this.logger = (options.logger ?? silentLogger).child({ gateway: options.name });
     this.state = new ConfigState(options.dir, this.logger);
@@ -87,18 +101,21 @@ export class GatewayAgentProcess implements Lifecycle {
       keyAuthorization: (token) => this.state.challenges.keyAuthorization(token),
       logger: this.logger,
     });
-    const worker = options.worker;
-    this.reporter = worker
-      ? new StatusReporter({
-          address: worker.address,
-          tls: worker.tls,
-          gateway: options.name,
-          intervalMs: worker.intervalMs,
-          versions: () => this.appliedVersions(),
-          logger: this.logger,
-          ...(options.clock ? { clock: options.clock } : {}),
-        })
-      : undefined;
+    this.servedTls = options.tls;
+    this.reporterTls = options.worker?.tls;
+    this.reporter = options.worker ? this.newReporter(options.worker, options.worker.tls) : undefined;
+    const { tlsFiles, tls } = options;
+    this.tlsWatcher =
+      tlsFiles && tls !== 'insecure-development-only'
+        ? new TlsFileWatcher({
+            paths: tlsFiles.paths,
+            current: tls,
+            apply: (material) => this.rotateTls(material),
+            logger: this.logger,
+            ...(tlsFiles.checkIntervalMs === undefined ? {} : { checkIntervalMs: tlsFiles.checkIntervalMs }),
+            ...(options.clock ? { clock: options.clock } : {}),
+          })
+        : undefined;
   }
 
   async start(): Promise<void> {
@@ -107,6 +124,7 @@ export class GatewayAgentProcess implements Lifecycle {
     this.grpcPort = await this.server.listen(formatHostPort(this.listen.host, this.listen.port));
     this.boundHttpPort = await this.http.start();
     this.reporter?.start();
+    this.tlsWatcher?.start();
     this.logger.info('gateway agent started', {
       dir: this.options.dir,
       grpc: this.address,
@@ -116,6 +134,7 @@ export class GatewayAgentProcess implements Lifecycle {
   }
 
   async stop(): Promise<void> {
+    this.tlsWatcher?.stop();
     this.reporter?.stop();
     await Promise.all([this.server.stop(), this.http.stop()]);
   }
@@ -143,4 +162,40 @@ export class GatewayAgentProcess implements Lifecycle {
   rejectNext(type: ResourceType, message: string): void {
     this.state.rejectNext(type, message);
   }
+
+  private newReporter(worker: WorkerLink, tls: TlsMode): StatusReporter {
+    return new StatusReporter({
+      address: worker.address,
+      tls,
+      gateway: this.options.name,
+      intervalMs: worker.intervalMs,
+      versions: () => this.appliedVersions(),
+      logger: this.logger,
+      ...(this.options.clock ? { clock: this.options.clock } : {}),
+    });
+  }
+
+  /**
+   * The server takes the new set first: if it refuses, nothing else changes. A status reporter
+   * that used the same files follows them; its client keeps its credentials for life, so it is
+   * replaced, and the next report goes out on a new connection with the new certificate, before
+   * the old one can expire or lose its CA.
+   */
+  private rotateTls(material: TlsMaterial): void {
+    const previous = this.servedTls;
+    this.server.updateTls(material);
+    this.servedTls = material;
+    const worker = this.options.worker;
+    if (this.reporter && worker && this.reporterTls && sameMaterial(this.reporterTls, previous)) {
+      this.reporter.stop();
+      this.reporterTls = material;
+      this.reporter = this.newReporter(worker, material);
+      this.reporter.start();
+    }
+  }
+}
+
+function sameMaterial(a: TlsMode, b: TlsMode): boolean {
+  if (a === 'insecure-development-only' || b === 'insecure-development-only') return a === b;
+  return a.caPem === b.caPem && a.certPem === b.certPem && a.keyPem === b.keyPem;
 }

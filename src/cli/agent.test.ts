@@ -5,7 +5,10 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { expect } from 'chai';
 import { issueCertificate } from '../pki/x509.js';
+import { GATEWAY_SERVER_NAME } from '../grpc/credentials.js';
 import { agentPki } from '../../test/support/agent-fixtures.js';
+import { normalizeSerial } from '../../test/support/grpc-fixtures.js';
+import { SecretVolume, agentSerial, tlsSecretFiles, waitFor } from '../../test/support/secret-volume.js';
 import { runAgent } from './agent.js';
 import type { Output } from './main.js';
 
@@ -104,6 +107,47 @@ describe('gateway-worker agent (CLI)', () => {
     signals.emit('SIGTERM', 'SIGTERM');
     expect(await code).to.equal(0);
     expect(lines.join('')).to.include('is not valid for client authentication');
+  });
+
+  it('serves renewed TLS files from a Secret volume to new connections without a restart', async () => {
+    const pki = await agentPki();
+    const volume = await SecretVolume.create(join(files, 'mounted'), tlsSecretFiles(pki.agent));
+    const signals = new EventEmitter();
+    const logs = new PassThrough();
+    let output = '';
+    logs.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const code = runAgent(
+      [
+        ...['--dir', join(files, 'rotating'), '--listen', '127.0.0.1:0', '--http-port', '0'],
+        ...['--tls-ca', volume.path('ca.crt'), '--tls-cert', volume.path('tls.crt')],
+        ...['--tls-key', volume.path('tls.key')],
+      ],
+      { LOG_LEVEL: 'info' },
+      capture(),
+      { signals, exit: () => undefined, logStream: logs },
+    );
+    try {
+      let address = '';
+      await waitFor('the agent logs its address', () => {
+        address = /"msg":"gateway agent started".*?"grpc":"([^"]+)"/.exec(output)?.[1] ?? '';
+        return Promise.resolve(address !== '');
+      });
+      const renewed = await issueCertificate(pki.ca, {
+        commonName: 'gateway-agent',
+        dnsNames: [GATEWAY_SERVER_NAME],
+        usage: 'both',
+        notBefore: new Date(Date.now() - 60_000),
+        notAfter: new Date(Date.now() + 3_600_000),
+      });
+      await volume.update(tlsSecretFiles({ ...pki.agent, certPem: renewed.certPem, keyPem: renewed.keyPem }));
+      const serial = normalizeSerial(renewed.cert.serialNumber);
+      await waitFor('new connections see the renewed certificate', async () => {
+        return (await agentSerial(address, pki.worker)) === serial;
+      });
+    } finally {
+      signals.emit('SIGTERM', 'SIGTERM');
+    }
+    expect(await code).to.equal(0);
   });
 
   it('runs with mutual TLS until SIGTERM, then exits 0', async () => {

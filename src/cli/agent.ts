@@ -1,13 +1,12 @@
 /**
  * `gateway-worker agent --dir DIR`: the reference gateway agent. Parses flags, reads the TLS
- * files and runs the agent until SIGTERM/SIGINT. Usage problems are one line on stderr and exit
- * code 2; everything else lives in src/agent.
+ * files (the agent re-reads them when they change) and runs the agent until SIGTERM/SIGINT.
+ * Usage problems are one line on stderr and exit code 2; everything else lives in src/agent.
  */
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { GatewayAgentProcess, parseHostPort, type GatewayAgentOptions } from '../agent/agent.js';
-import type { TlsMode } from '../grpc/credentials.js';
 import { createLogger, type LogLevel } from '../runtime/logger.js';
 import { runUntilSignal, type RunOptions } from '../runtime/run-until-signal.js';
 import type { Output } from './main.js';
@@ -35,7 +34,8 @@ const USAGE = [
   `  --http-port PORT            ACME challenges and /health (default ${DEFAULT_HTTP_PORT})`,
   '  --tls-ca FILE               CA that signs the worker and this agent (PEM)',
   "  --tls-cert FILE             this agent's certificate (PEM), for serving and for reporting",
-  '  --tls-key FILE              its private key (PEM)',
+  '  --tls-key FILE              its private key (PEM); the three files are reloaded when they',
+  '                              change (a renewed Secret), for new connections',
   '  --insecure-development-only plaintext gRPC instead of mutual TLS; never in production',
   "  --worker HOST:PORT          report status to the worker's WorkerService there",
   `  --report-interval DURATION  between reports, e.g. 10s or 500ms (default ${DEFAULT_REPORT_INTERVAL_MS / 1000}s)`,
@@ -99,12 +99,12 @@ function parseDuration(value: string, flag: string): number {
   return ms;
 }
 
-function readTls(flags: Flags): TlsMode {
+function readTls(flags: Flags): Pick<GatewayAgentOptions, 'tls' | 'tlsFiles'> {
   const { 'tls-ca': ca, 'tls-cert': cert, 'tls-key': key } = flags.values;
   if (flags.insecure) {
     if (ca ?? cert ?? key)
       throw new UsageError('--insecure-development-only cannot be combined with --tls-* files');
-    return 'insecure-development-only';
+    return { tls: 'insecure-development-only' };
   }
   if (ca === undefined || cert === undefined || key === undefined) {
     const missing = ['tls-ca', 'tls-cert', 'tls-key'].filter(
@@ -121,7 +121,10 @@ function readTls(flags: Flags): TlsMode {
       throw new UsageError(`cannot read --${flag} ${path}: ${(error as Error).message}`);
     }
   };
-  return { caPem: read('tls-ca', ca), certPem: read('tls-cert', cert), keyPem: read('tls-key', key) };
+  return {
+    tls: { caPem: read('tls-ca', ca), certPem: read('tls-cert', cert), keyPem: read('tls-key', key) },
+    tlsFiles: { paths: { ca, cert, key } },
+  };
 }
 
 function agentOptions(flags: Flags): GatewayAgentOptions {
@@ -140,13 +143,14 @@ function agentOptions(flags: Flags): GatewayAgentOptions {
     values['report-interval'] === undefined
       ? DEFAULT_REPORT_INTERVAL_MS
       : parseDuration(values['report-interval'], 'report-interval');
-  const tls = readTls(flags);
+  const { tls, tlsFiles } = readTls(flags);
   return {
     dir: values.dir,
     listen,
     httpPort:
       values['http-port'] === undefined ? DEFAULT_HTTP_PORT : parsePort(values['http-port'], 'http-port'),
     tls,
+    ...(tlsFiles ? { tlsFiles } : {}),
     name: values.name ?? hostname(),
     ...(worker === undefined ? {} : { worker: { address: worker, tls, intervalMs } }),
   };

@@ -95,7 +95,16 @@ export function buildOperator(config: Config, logger: Logger, deps: OperatorDeps
     registry,
     workers: config.queueWorkers,
   };
-  manager.add(certificateController({ ...shared, namespace: config.podNamespace }));
+  manager.add(
+    certificateController({
+      ...shared,
+      namespace: config.podNamespace,
+      retry: {
+        initialMs: config.certificateRetryInitialSeconds * 1000,
+        maxMs: config.certificateRetryMaxSeconds * 1000,
+      },
+    }),
+  );
   manager.add(wafRuleSetController(shared));
   manager.add(routeConfigController(shared));
 

@@ -33,6 +33,8 @@ describe('loadConfig', () => {
       leaderElection: true,
       gatewaySelector: 'app.kubernetes.io/name=gateway',
       gatewayAgentPort: 9443,
+      certificateRetryInitialSeconds: 3600,
+      certificateRetryMaxSeconds: 115200,
     };
     expect(loadConfig({})).to.deep.equal(expected);
   });
@@ -49,6 +51,8 @@ describe('loadConfig', () => {
       POD_NAME: 'gateway-worker-7d9f-abcde',
       GATEWAY_SELECTOR: 'app=edge,tier=public',
       GATEWAY_AGENT_PORT: '9444',
+      CERTIFICATE_RETRY_INITIAL_SECONDS: '60',
+      CERTIFICATE_RETRY_MAX_SECONDS: '7200',
       HOME: '/root',
       grpc_port: 'not-a-port',
     });
@@ -63,6 +67,8 @@ describe('loadConfig', () => {
       podName: 'gateway-worker-7d9f-abcde',
       gatewaySelector: 'app=edge,tier=public',
       gatewayAgentPort: 9444,
+      certificateRetryInitialSeconds: 60,
+      certificateRetryMaxSeconds: 7200,
     });
   });
 

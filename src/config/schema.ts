@@ -38,6 +38,8 @@ export const configSchema = {
       description: 'label=value pairs separated by commas, such as app.kubernetes.io/name=gateway',
     },
     GATEWAY_AGENT_PORT: { type: 'integer', minimum: 1, maximum: 65535, default: 9443 },
+    CERTIFICATE_RETRY_INITIAL_SECONDS: { type: 'integer', minimum: 1, maximum: 604800, default: 3600 },
+    CERTIFICATE_RETRY_MAX_SECONDS: { type: 'integer', minimum: 1, maximum: 604800, default: 115200 },
   },
 } as const;
 

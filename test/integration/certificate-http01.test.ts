@@ -50,10 +50,18 @@ describe('Certificate end to end: HTTP-01 through the gateways (real Pebble, API
       },
     } as unknown as Certificate);
     const get = () => h.client.get<Certificate>(CertificateResource, h.namespace, 'shop');
+    // Ready comes with the Secret; revision and order state with the issuance's own status write.
     await eventually(
-      async () => findCondition(statusOf(await get())?.conditions, 'Ready')?.status === 'True',
+      async () => {
+        const status = statusOf(await get());
+        return (
+          findCondition(status?.conditions, 'Ready')?.status === 'True' &&
+          status?.revision === 1 &&
+          status.order?.state === 'valid'
+        );
+      },
       60_000,
-      'Ready=True',
+      'Ready=True with revision 1 stored',
     );
     const secret = await h.client.get<Secret>(CoreTypes.secret, h.namespace, 'shop-tls');
     expect(secret.type).to.equal('kubernetes.io/tls');

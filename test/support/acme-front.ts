@@ -61,6 +61,7 @@ export interface FrontRequest {
   readonly status: number;
   /** Answered by the front itself (an injected error), not by Pebble. */
   readonly injected: boolean;
+  /** When the request arrived at the front. */
   readonly at: Date;
 }
 
@@ -92,6 +93,8 @@ export interface AcmeFrontTarget {
 export class AcmeFront {
   readonly requests: FrontRequest[] = [];
   private readonly injections: Injection[] = [];
+  private readonly holds = new Set<AcmeResource>();
+  private readonly held: ServerResponse[] = [];
   private readonly sockets = new Set<Socket>();
   private unavailable = false;
 
@@ -174,6 +177,25 @@ export class AcmeFront {
     });
   }
 
+  /**
+   * Requests for `resource` get no answer until {@link release}, as from a CA that hangs in the
+   * middle of an order. They are recorded with status 0 and `injected`.
+   */
+  hold(resource: AcmeResource): void {
+    this.holds.add(resource);
+  }
+
+  /** How many requests are being held unanswered now. */
+  get heldCount(): number {
+    return this.held.length;
+  }
+
+  /** Stops holding: the held requests' connections are closed without an answer. */
+  release(): void {
+    this.holds.clear();
+    for (const res of this.held.splice(0)) res.socket?.destroy();
+  }
+
   /** While true, every connection is closed at once, as if the CA were down. */
   setUnavailable(unavailable: boolean): void {
     this.unavailable = unavailable;
@@ -183,6 +205,7 @@ export class AcmeFront {
   reset(): void {
     this.requests.length = 0;
     this.injections.length = 0;
+    this.release();
   }
 
   async stop(): Promise<void> {
@@ -194,9 +217,16 @@ export class AcmeFront {
     const path = req.url ?? '/';
     const method = req.method ?? 'GET';
     const resource = resourceOf(path);
+    const at = new Date();
     const record = (status: number, injected: boolean): void => {
-      this.requests.push({ resource, method, path, status, injected, at: new Date() });
+      this.requests.push({ resource, method, path, status, injected, at });
     };
+    if (this.holds.has(resource)) {
+      req.resume();
+      record(0, true);
+      this.held.push(res);
+      return;
+    }
     const injection = this.injections.find((i) => i.resource === resource && i.remaining > 0);
     if (injection) {
       injection.remaining -= 1;

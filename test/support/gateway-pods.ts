@@ -28,18 +28,24 @@ export async function startGatewayPods(
   port: number,
   /** HTTP port every agent answers ACME HTTP-01 on (a real gateway: 80); 0 picks free ones. */
   httpPort = 0,
+  /** Where the operator keeps the agents' TLS Secret: its own namespace (POD_NAMESPACE). */
+  operatorNamespace = namespace,
 ): Promise<GatewayPods> {
   let secret: (KubeObject & { data?: Record<string, string> }) | undefined;
   for (let i = 0; i < 300 && !secret; i++) {
     secret = await client
-      .get<KubeObject & { data?: Record<string, string> }>(CoreTypes.secret, namespace, AGENT_TLS_SECRET)
+      .get<KubeObject & { data?: Record<string, string> }>(
+        CoreTypes.secret,
+        operatorNamespace,
+        AGENT_TLS_SECRET,
+      )
       .catch((error: unknown) => {
         if (isNotFound(error)) return undefined;
         throw error;
       });
     if (!secret) await sleep(100);
   }
-  if (!secret) throw new Error(`the operator did not write Secret ${namespace}/${AGENT_TLS_SECRET}`);
+  if (!secret) throw new Error(`the operator did not write Secret ${operatorNamespace}/${AGENT_TLS_SECRET}`);
   const tls = {
     caPem: b64(secret.data?.['ca.crt']),
     certPem: b64(secret.data?.['tls.crt']),

@@ -4,6 +4,7 @@
  * pushes to over mTLS: the setup of every controller's end-to-end test.
  */
 import { createServer } from 'node:net';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { buildOperator } from '../../src/cli/operator.js';
 import { loadConfig, type Config } from '../../src/config/index.js';
 import { KubeClient } from '../../src/runtime/kube/client.js';
@@ -16,8 +17,14 @@ import { sharedCluster, uniqueName } from './shared-cluster.js';
 export interface OperatorHarness {
   readonly namespace: string;
   readonly client: KubeClient;
+  /** The running operator (a new one after {@link restartOperator}). */
   readonly operator: Operator;
   readonly gateways: GatewayPods;
+  /**
+   * Stops the operator, awaits `meanwhile` (a change made while no operator runs), then starts
+   * a new one with the same configuration: the gateways and the namespace stay.
+   */
+  restartOperator(meanwhile?: () => Promise<void>): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -33,12 +40,20 @@ async function freePort(): Promise<number> {
 
 export async function startOperatorHarness(
   prefix: string,
-  options: { gateways?: number; config?: Partial<Config>; httpPort?: number } = {},
+  options: {
+    gateways?: number;
+    config?: Partial<Config>;
+    httpPort?: number;
+    /** The operator's identity, e.g. a ServiceAccount's token; the admin's by default. */
+    kubeConfig?: KubeConfig;
+    /** An existing namespace to watch and put the gateway pods in, instead of a new one. */
+    namespace?: string;
+  } = {},
 ): Promise<OperatorHarness> {
   const cluster = await sharedCluster();
-  const namespace = uniqueName(prefix);
+  const namespace = options.namespace ?? uniqueName(prefix);
   const client = new KubeClient(cluster.kubeConfig);
-  await client.create(CoreTypes.namespace, { metadata: { name: namespace } });
+  if (!options.namespace) await client.create(CoreTypes.namespace, { metadata: { name: namespace } });
   const agentPort = await freePort();
   const config: Config = {
     ...loadConfig({}),
@@ -50,23 +65,41 @@ export async function startOperatorHarness(
     gatewayAgentPort: agentPort,
     ...options.config,
   };
-  const operator = buildOperator(config, silentLogger, {
-    kubeConfig: cluster.kubeConfig,
-    httpHost: '127.0.0.1',
-  });
+  const build = (): Operator =>
+    buildOperator(config, silentLogger, {
+      kubeConfig: options.kubeConfig ?? cluster.kubeConfig,
+      httpHost: '127.0.0.1',
+    });
+  let operator = build();
   await operator.start();
   let gateways: GatewayPods;
   try {
-    gateways = await startGatewayPods(client, namespace, options.gateways ?? 3, agentPort, options.httpPort);
+    gateways = await startGatewayPods(
+      client,
+      namespace,
+      options.gateways ?? 3,
+      agentPort,
+      options.httpPort,
+      config.podNamespace,
+    );
   } catch (error) {
     await operator.stop();
+    client.close();
     throw error;
   }
   return {
     namespace,
     client,
-    operator,
+    get operator() {
+      return operator;
+    },
     gateways,
+    async restartOperator(meanwhile) {
+      await operator.stop();
+      await meanwhile?.();
+      operator = build();
+      await operator.start();
+    },
     async stop() {
       await operator.stop();
       await gateways.stop();

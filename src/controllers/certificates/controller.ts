@@ -14,6 +14,7 @@ import {
   plannedRenewalTime,
   temporaryNeeded,
   temporaryValidityMs,
+  type RetryOptions,
 } from '../../domain/acme/index.js';
 import {
   describeCertificate,
@@ -61,6 +62,8 @@ export interface CertificateControllerOptions {
   readonly namespace: string;
   readonly registry?: Registry;
   readonly clock?: Clock;
+  /** Back-off after failed issuance; 1 h doubling to 32 h by default. */
+  readonly retry?: RetryOptions;
 }
 
 /** Requeue at most this far ahead: a certificate is looked at again at least daily. */
@@ -246,6 +249,7 @@ class CertificateReconciler {
       publisher: this.options.publisher(),
       clock: this.clock,
       signal: abort.signal,
+      retry: this.options.retry,
     })
       .then((outcome) => {
         if (abort.signal.aborted) return;

@@ -34,6 +34,7 @@ import {
   orderRecordedPatch,
   renewalTime,
   stableJitter,
+  type RetryOptions,
 } from '../../domain/acme/index.js';
 import type { Clock } from '../../runtime/clock.js';
 import type { KubeClient } from '../../runtime/kube/client.js';
@@ -54,6 +55,8 @@ export interface IssuerDeps {
   readonly publisher: Publisher;
   readonly clock: Clock;
   readonly signal: AbortSignal;
+  /** Back-off after failures (CERTIFICATE_RETRY_*); 1 h doubling to 32 h by default. */
+  readonly retry?: RetryOptions;
 }
 
 export interface IssueOutcome {
@@ -172,7 +175,7 @@ export async function issueCertificate(cert: Certificate, deps: IssuerDeps): Pro
   } catch (error) {
     if (deps.signal.aborted)
       return { ok: false, message: 'issuance interrupted by shutdown; the order stays resumable' };
-    return await recordFailure(cert, client, clock, error);
+    return await recordFailure(cert, client, clock, error, deps.retry);
   } finally {
     http01?.clear();
   }
@@ -183,14 +186,20 @@ async function recordFailure(
   client: KubeClient,
   clock: Clock,
   error: unknown,
+  retryOptions: RetryOptions = {},
 ): Promise<IssueOutcome> {
   const { namespace = '', name = '' } = cert.metadata;
   const status = statusOf(cert);
   const now = new Date(clock.now());
   const attempts = (status?.failedIssuanceAttempts ?? 0) + 1;
   const acmeError = error instanceof AcmeError ? error : undefined;
-  const message = error instanceof Error ? error.message : String(error);
-  const retry = nextRetryTime(now, attempts, {}, acmeError?.retryAfter);
+  // The ACME problem type leads, so the condition names the cause ("rateLimited: ...").
+  const message = acmeError
+    ? `${acmeError.code}: ${acmeError.detail}`
+    : error instanceof Error
+      ? error.message
+      : String(error);
+  const retry = nextRetryTime(now, attempts, retryOptions, acmeError?.retryAfter);
   // An order that failed for good is not resumed: the next attempt starts a new one.
   const orderDone = acmeError !== undefined && /invalid|orderNotReady|malformed/i.test(acmeError.type);
   await client

@@ -28,7 +28,8 @@ export function certificateStatus(cert: Certificate, view: CertificateView, now:
   const validReal = stored !== undefined && !stored.isTemporary && stored.notAfter > now;
   let conditions = setCondition(
     current?.conditions,
-    validReal && !decision.issue
+    // Renewing keeps Ready=True, as in cert-manager: the certificate served is still right.
+    validReal && (!decision.issue || decision.reason === 'Expiring')
       ? {
           type: 'Ready',
           status: 'True',

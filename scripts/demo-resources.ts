@@ -1,14 +1,16 @@
 /**
- * What the demo applies with the real kubectl, the way a user would: the example WafRuleSet and a
- * RouteConfig to a Service whose EndpointSlice lists two pods; and what it shows afterwards:
- * `kubectl get` and the files the first gateway's agent wrote.
+ * What the demo applies with the real kubectl, the way a user would: a Certificate from the local
+ * ACME server, the example WafRuleSet, and a RouteConfig to a Service whose EndpointSlice lists
+ * two pods, using that certificate; and what it shows afterwards: `kubectl get` and the files the
+ * first gateway's agent wrote.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../src/envtest/assets.js';
 import type { KubeClient } from '../src/runtime/kube/client.js';
 import { CoreTypes } from '../src/runtime/kube/resource.js';
+import type { Pebble } from '../test/support/pebble.js';
 
 const ROUTES = `apiVersion: gateway.awesomeapi.com.br/v1alpha1
 kind: RouteConfig
@@ -16,6 +18,8 @@ metadata:
   name: shop
 spec:
   hostnames: [shop.example.com]
+  tls:
+    certificateRef: { name: shop }
   routes:
     - name: api
       match:
@@ -26,10 +30,29 @@ spec:
         - name: baseline
 `;
 
+/** A certificate from the demo's local ACME server (Pebble), proven over HTTP-01 by the gateways. */
+function certificate(pebble: Pebble): string {
+  return `apiVersion: gateway.awesomeapi.com.br/v1alpha1
+kind: Certificate
+metadata:
+  name: shop
+spec:
+  secretName: shop-tls
+  dnsNames: [shop.example.com, www.shop.example.com]
+  acme:
+    server: ${pebble.directoryUrl}
+    email: admin@shop.example.com
+    caBundle: ${Buffer.from(pebble.caBundle).toString('base64')}
+    solver:
+      http01: {}
+`;
+}
+
 export async function applyDemoResources(
   client: KubeClient,
   kubectl: string,
   kubeconfig: string,
+  pebble: Pebble | undefined,
 ): Promise<void> {
   await client.create(CoreTypes.service, {
     metadata: { namespace: 'default', name: 'shop-api' },
@@ -50,22 +73,32 @@ export async function applyDemoResources(
   process.stdout.write(
     `demo: kubectl apply -f examples/wafruleset.yaml\n${apply(['-f', join(REPO_ROOT, 'examples', 'wafruleset.yaml')])}`,
   );
+  if (pebble) {
+    process.stdout.write(
+      `demo: kubectl apply (Certificate shop from Pebble)\n${apply(['-f', '-'], certificate(pebble))}`,
+    );
+  }
   process.stdout.write(
-    `demo: kubectl apply (RouteConfig shop → Service shop-api)\n${apply(['-f', '-'], ROUTES)}`,
+    `demo: kubectl apply (RouteConfig shop → Service shop-api, TLS from Certificate shop)\n${apply(['-f', '-'], ROUTES)}`,
   );
 }
 
 /** `kubectl get` of our kinds and the head of the files a gateway's agent wrote. */
 export function showGatewayFiles(dir: string | undefined, kubectl: string, kubeconfig: string): void {
   try {
-    const table = execFileSync(kubectl, ['--kubeconfig', kubeconfig, 'get', 'waf,gwroute', '-A'], {
+    const table = execFileSync(kubectl, ['--kubeconfig', kubeconfig, 'get', 'gwcert,waf,gwroute', '-A'], {
       encoding: 'utf8',
     });
-    process.stdout.write(`demo: kubectl get waf,gwroute -A\n${indent(table)}`);
+    process.stdout.write(`demo: kubectl get gwcert,waf,gwroute -A\n${indent(table)}`);
   } catch {
     // The CRDs are still being established; the next report shows it.
   }
   if (!dir) return;
+  const certs = join(dir, 'certs');
+  if (existsSync(certs)) {
+    const files = readdirSync(certs).join(', ');
+    process.stdout.write(`demo: ${certs}: ${files || 'empty'}\n`);
+  }
   for (const file of ['waf-rules.yaml', 'routes.yaml']) {
     const path = join(dir, file);
     if (!existsSync(path)) continue;

@@ -9,6 +9,7 @@ import { REPO_ROOT, findAsset } from '../src/envtest/assets.js';
 import { startCluster } from '../src/envtest/cluster.js';
 import { KubeClient } from '../src/runtime/kube/client.js';
 import { startGatewayPods, type GatewayPods } from '../test/support/gateway-pods.js';
+import { Pebble } from '../test/support/pebble.js';
 import { applyDemoResources, showGatewayFiles } from './demo-resources.js';
 
 const crds = join(REPO_ROOT, 'crds');
@@ -48,8 +49,12 @@ demo: the operator is running (health on http://127.0.0.1:8081/ready, metrics on
 // Three simulated gateway pods that the operator discovers and pushes to over mTLS.
 const client = new KubeClient(cluster.kubeConfig);
 let gateways: GatewayPods | undefined;
+let pebble: Pebble | undefined;
 try {
-  gateways = await startGatewayPods(client, 'default', 3, 9443);
+  // A local ACME server; every name resolves to the first gateway, which answers HTTP-01.
+  pebble = await Pebble.start({ defaultIPv4: '127.0.0.2' });
+  console.log(`demo: a local ACME server (Pebble) serves ${pebble.directoryUrl}`);
+  gateways = await startGatewayPods(client, 'default', 3, 9443, pebble.httpPort);
   console.log(
     `demo: 3 simulated gateways (reference agents) listen on ${gateways.simulated.gateways.map((g) => g.address).join(', ')};`,
   );
@@ -62,7 +67,7 @@ try {
 // What a user would apply: the example WafRuleSet, and routes to a Service with two endpoints.
 if (gateways) {
   try {
-    await applyDemoResources(client, kubectl, cluster.kubeconfigPath);
+    await applyDemoResources(client, kubectl, cluster.kubeconfigPath, pebble);
   } catch (error) {
     console.error(
       `demo: applying the examples failed: ${error instanceof Error ? error.message : String(error)}`,
@@ -97,6 +102,7 @@ async function stop(signal: NodeJS.Signals): Promise<void> {
     await new Promise((resolve) => operator.once('exit', resolve));
   }
   await gateways?.stop();
+  await pebble?.stop();
   client.close();
   await cluster.stop();
   console.log('demo: stopped, nothing left running');

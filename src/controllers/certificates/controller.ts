@@ -24,6 +24,7 @@ import {
   storedSecret,
   type CertificateDescription,
   type StoredSecret,
+  rfc3339,
 } from '../../domain/certs/index.js';
 import { certificateResourceName, contentVersion } from '../../domain/snapshot/snapshot.js';
 import { systemClock, type Clock } from '../../runtime/clock.js';
@@ -102,6 +103,11 @@ export function certificateController(options: CertificateControllerOptions): Co
 class CertificateReconciler {
   enqueue: (key: string) => void = () => undefined;
   private readonly jobs = new Map<string, { abort: AbortController; done: Promise<void> }>();
+  /**
+   * The last failure per Certificate, by generation: the cache may not show the failure's own
+   * status write yet when the reconcile that follows it runs, and must not start again early.
+   */
+  private readonly failures = new Map<string, { generation: number | undefined; retryAt: number }>();
   private readonly accounts: AcmeAccounts;
   private readonly clock: Clock;
   private readonly metrics: CertificateMetrics | undefined;
@@ -133,6 +139,7 @@ class CertificateReconciler {
     if (!cert || cert.metadata.deletionTimestamp) {
       publisher.withdraw(owner);
       this.jobs.get(key)?.abort.abort();
+      this.failures.delete(key);
       this.metrics?.forget(namespace, name);
       return undefined;
     }
@@ -157,8 +164,12 @@ class CertificateReconciler {
     const wakeAt: number[] = [];
     let renewal: Date | undefined;
     if (decision.issue) {
-      const retryAt = status?.nextRetryTime ? Date.parse(status.nextRetryTime) : Number.NaN;
-      const backingOff = attempts > 0 && retryAt > now.getTime();
+      const remembered = this.failures.get(key);
+      const retryAt = Math.max(
+        attempts > 0 && status?.nextRetryTime ? Date.parse(status.nextRetryTime) : 0,
+        remembered && remembered.generation === cert.metadata.generation ? remembered.retryAt : 0,
+      );
+      const backingOff = retryAt > now.getTime();
       if (backingOff) wakeAt.push(retryAt);
       else if (!this.jobs.has(key)) this.startIssuance(cert, key, decision.message);
       const issuing = findCondition(status?.conditions, 'Issuing');
@@ -255,6 +266,14 @@ class CertificateReconciler {
         if (abort.signal.aborted) return;
         const seconds = (this.clock.now() - started) / 1000;
         this.metrics?.issuance.observe({ result: outcome.ok ? 'success' : 'failure', kind: 'acme' }, seconds);
+        if (outcome.retryAt) {
+          this.failures.set(key, {
+            generation: cert.metadata.generation,
+            retryAt: outcome.retryAt.getTime(),
+          });
+        } else {
+          this.failures.delete(key);
+        }
         this.event(
           cert,
           outcome.ok ? 'Normal' : 'Warning',
@@ -299,7 +318,7 @@ class CertificateReconciler {
       cert,
       'Warning',
       'TemporaryIssued',
-      `Serving a self-signed temporary certificate until ${temporary.notAfter.toISOString()} while the CA is tried again: ${why}.${temporary.warning ? ` ${temporary.warning}` : ''}`,
+      `Serving a self-signed temporary certificate until ${rfc3339(temporary.notAfter)} while the CA is tried again: ${why}.${temporary.warning ? ` ${temporary.warning}` : ''}`,
     );
   }
 

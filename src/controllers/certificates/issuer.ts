@@ -25,6 +25,7 @@ import {
   reusableKey,
   specKeyShape,
   validateIssued,
+  rfc3339,
 } from '../../domain/certs/index.js';
 import {
   ORDER_CLEARED_PATCH,
@@ -62,6 +63,8 @@ export interface IssuerDeps {
 export interface IssueOutcome {
   readonly ok: boolean;
   readonly message: string;
+  /** After a failure: not before this time again. */
+  readonly retryAt?: Date;
 }
 
 const decode = (value: string | undefined): string | undefined =>
@@ -155,9 +158,9 @@ export async function issueCertificate(cert: Certificate, deps: IssuerDeps): Pro
     await patchStatus({
       order: { url: issued.orderUrl, state: 'valid' },
       revision,
-      notBefore: description.notBefore.toISOString(),
-      notAfter: description.notAfter.toISOString(),
-      renewalTime: renewal.toISOString(),
+      notBefore: rfc3339(description.notBefore),
+      notAfter: rfc3339(description.notAfter),
+      renewalTime: rfc3339(renewal),
       serialNumber: description.serialNumber,
       fingerprintSHA256: description.fingerprintSHA256,
       failedIssuanceAttempts: 0,
@@ -170,7 +173,7 @@ export async function issueCertificate(cert: Certificate, deps: IssuerDeps): Pro
     });
     return {
       ok: true,
-      message: `Issued by ${description.issuer}, valid until ${description.notAfter.toISOString()} (revision ${revision}${issued.resumed ? ', resumed order' : ''}).`,
+      message: `Issued by ${description.issuer}, valid until ${rfc3339(description.notAfter)} (revision ${revision}${issued.resumed ? ', resumed order' : ''}).`,
     };
   } catch (error) {
     if (deps.signal.aborted)
@@ -199,7 +202,9 @@ async function recordFailure(
     : error instanceof Error
       ? error.message
       : String(error);
-  const retry = nextRetryTime(now, attempts, retryOptions, acmeError?.retryAfter);
+  // Whole seconds, rounded up, as status stores it: never before a CA's Retry-After.
+  const next = nextRetryTime(now, attempts, retryOptions, acmeError?.retryAfter);
+  const retry = new Date(Math.ceil(next.getTime() / 1000) * 1000);
   // An order that failed for good is not resumed: the next attempt starts a new one.
   const orderDone = acmeError !== undefined && /invalid|orderNotReady|malformed/i.test(acmeError.type);
   await client
@@ -210,10 +215,12 @@ async function recordFailure(
       {
         status: {
           ...(orderDone ? ORDER_CLEARED_PATCH : {}),
+          // The generation that failed: a later spec change resets the back-off, this one does not.
+          observedGeneration: cert.metadata.generation,
           failedIssuanceAttempts: attempts,
-          lastFailureTime: now.toISOString(),
+          lastFailureTime: rfc3339(now),
           lastFailureMessage: message.slice(0, 32_000),
-          nextRetryTime: retry.toISOString(),
+          nextRetryTime: rfc3339(retry),
         },
       },
       'status',
@@ -221,7 +228,11 @@ async function recordFailure(
     .catch((patchError: unknown) => {
       if (!isNotFound(patchError)) throw patchError;
     });
-  return { ok: false, message: `${message} (attempt ${attempts}; next try at ${retry.toISOString()})` };
+  return {
+    ok: false,
+    message: `${message} (attempt ${attempts}; next try at ${rfc3339(retry)})`,
+    retryAt: retry,
+  };
 }
 
 /** The key of the pending issuance: reused after a crash, kept under rotationPolicy Never. */

@@ -5,7 +5,7 @@
  * failures) are carried over untouched.
  */
 import { statusOf, type Certificate, type CertificateStatus } from '../../api/v1alpha1/index.js';
-import type { CertificateDescription } from '../../domain/certs/index.js';
+import { rfc3339, type CertificateDescription } from '../../domain/certs/index.js';
 import type { IssuanceDecision } from '../../domain/acme/index.js';
 import type { PushStatus } from '../../push/push-status.js';
 import { gatewaysStatus, syncedCondition } from '../../push/status-fields.js';
@@ -34,7 +34,7 @@ export function certificateStatus(cert: Certificate, view: CertificateView, now:
           type: 'Ready',
           status: 'True',
           reason: 'Ready',
-          message: `The certificate is valid until ${stored.notAfter.toISOString()}.`,
+          message: `The certificate is valid until ${rfc3339(stored.notAfter)}.`,
           observedGeneration: generation,
         }
       : {
@@ -74,7 +74,7 @@ export function certificateStatus(cert: Certificate, view: CertificateView, now:
           type: 'Temporary',
           status: 'True',
           reason: 'TemporaryCertificate',
-          message: `A self-signed temporary certificate, valid until ${stored.notAfter.toISOString()}, is served until the CA issues one.`,
+          message: `A self-signed temporary certificate, valid until ${rfc3339(stored.notAfter)}, is served until the CA issues one.`,
           observedGeneration: generation,
         }
       : {
@@ -92,13 +92,13 @@ export function certificateStatus(cert: Certificate, view: CertificateView, now:
     conditions,
     ...(stored
       ? {
-          notBefore: stored.notBefore.toISOString(),
-          notAfter: stored.notAfter.toISOString(),
+          notBefore: rfc3339(stored.notBefore),
+          notAfter: rfc3339(stored.notAfter),
           serialNumber: stored.serialNumber,
           fingerprintSHA256: stored.fingerprintSHA256,
         }
       : {}),
-    ...(view.renewalTime ? { renewalTime: view.renewalTime.toISOString() } : {}),
+    ...(view.renewalTime ? { renewalTime: rfc3339(view.renewalTime) } : {}),
     ...(view.push ? { gateways: gatewaysStatus(view.push) } : {}),
   };
 }

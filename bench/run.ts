@@ -1,21 +1,44 @@
 /**
- * `npm run bench`: starts a local control plane (or uses USE_EXISTING_CLUSTER) and prints each
- * benchmark's table in Markdown, ready for docs/benchmarks.md.
+ * `npm run bench [name ...]`: prints each benchmark's table in Markdown, ready for
+ * docs/benchmarks.md; starts a local control plane (or uses USE_EXISTING_CLUSTER) only when a
+ * selected benchmark needs one.
  */
 import { startCluster } from '../src/envtest/cluster.js';
-import { FIXTURE_CRDS } from '../test/support/shared-cluster.js';
+import { FIXTURE_CRDS, PRODUCT_CRDS } from '../test/support/shared-cluster.js';
+import { certificatesBenchmark } from './certificates.bench.js';
+import { objectWriteBenchmark } from './object-write.bench.js';
 import { pushBenchmark } from './push.bench.js';
+import { routesBenchmark } from './routes.bench.js';
+import { routesPushBenchmark } from './routes-push.bench.js';
 import { runtimeBenchmark } from './runtime.bench.js';
+import { wafBenchmark } from './waf.bench.js';
 
-const benchmarks = { runtime: runtimeBenchmark, push: () => pushBenchmark() } as const;
+/** These need no API server; the control plane is started only for the others. */
+const standalone = { push: pushBenchmark, routes: routesBenchmark, waf: wafBenchmark } as const;
+/** These run the whole operator in this process against the control plane, with the product's CRDs. */
+const benchmarks = {
+  runtime: runtimeBenchmark,
+  certificates: certificatesBenchmark,
+  'routes-push': routesPushBenchmark,
+  'object-write': objectWriteBenchmark,
+} as const;
 const wanted = process.argv.slice(2);
-const cluster = await startCluster({ crdPaths: [FIXTURE_CRDS] });
-try {
-  for (const [name, run] of Object.entries(benchmarks)) {
-    if (wanted.length > 0 && !wanted.includes(name)) continue;
-    console.log(`\n## ${name}\n`);
-    console.log((await run(cluster)).join('\n'));
+const selected = (name: string): boolean => wanted.length === 0 || wanted.includes(name);
+
+for (const [name, run] of Object.entries(standalone)) {
+  if (!selected(name)) continue;
+  console.log(`\n## ${name}\n`);
+  console.log((await run()).join('\n'));
+}
+if (Object.keys(benchmarks).some(selected)) {
+  const cluster = await startCluster({ crdPaths: [FIXTURE_CRDS, PRODUCT_CRDS] });
+  try {
+    for (const [name, run] of Object.entries(benchmarks)) {
+      if (!selected(name)) continue;
+      console.log(`\n## ${name}\n`);
+      console.log((await run(cluster)).join('\n'));
+    }
+  } finally {
+    await cluster.stop();
   }
-} finally {
-  await cluster.stop();
 }

@@ -1,0 +1,287 @@
+/**
+ * The whole operator in the benchmark process (buildOperator, as `gateway-worker operator` runs
+ * it) against the benchmark's control plane, watching one fresh namespace, with N simulated
+ * gateway pods it discovers and pushes to over mTLS: the operator harness of the end-to-end tests
+ * (test/support/operator-harness.ts), on a given cluster. The agents run in this process (as in
+ * the tests) or in one child process (gateway-agents-child.ts), so that this process's event
+ * loop, CPU and RSS are the operator's alone; either way every update they apply is timestamped
+ * (agent-updates.ts), and the operator's own /metrics can be read.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { buildOperator } from '../src/cli/operator.js';
+import { loadConfig, type Config } from '../src/config/index.js';
+import type { Cluster } from '../src/envtest/cluster.js';
+import { freePort } from '../src/envtest/ports.js';
+import type { TlsMaterial } from '../src/grpc/credentials.js';
+import { AGENT_TLS_SECRET } from '../src/push/mtls-ca.js';
+import { KubeClient } from '../src/runtime/kube/client.js';
+import { isNotFound } from '../src/runtime/kube/errors.js';
+import { CoreTypes, type KubeObject } from '../src/runtime/kube/resource.js';
+import { createLogger, silentLogger, type LogLevel } from '../src/runtime/logger.js';
+import type { Operator } from '../src/runtime/operator.js';
+import { startGatewayPods } from '../test/support/gateway-pods.js';
+import { AgentUpdates, instrumentAgent } from './agent-updates.js';
+import type { FromChild, ToChild } from './gateway-agents-child.js';
+
+export type AgentsWhere = 'in-process' | 'child';
+
+export interface Agents {
+  readonly where: AgentsWhere;
+  readonly count: number;
+  /** Each gateway's folder (waf-rules.yaml, routes.yaml, certs/). */
+  readonly dirs: readonly string[];
+  /** CPU time (µs) and RSS (bytes) of the child; undefined when the agents run in this process. */
+  usage(): Promise<{ cpuMicros: number; rssBytes: number } | undefined>;
+  stop(): Promise<void>;
+}
+
+export interface InProcessOperator {
+  readonly namespace: string;
+  readonly config: Config;
+  /** A client of the benchmark's own (not the operator's). */
+  readonly client: KubeClient;
+  readonly operator: Operator;
+  readonly agents: Agents;
+  readonly updates: AgentUpdates;
+  /** The operator's /metrics, summed by series name over the series whose labels include `labels`. */
+  metric(name: string, labels?: Readonly<Record<string, string>>): Promise<number>;
+  stop(): Promise<void>;
+}
+
+export interface InProcessOptions {
+  readonly gateways: number;
+  /** Where the simulated gateways run; default in this process, as in the end-to-end tests. */
+  readonly agents?: AgentsWhere;
+  /** Port every agent answers ACME HTTP-01 on (Pebble's httpPort); 0 picks free ones. */
+  readonly httpPort?: number;
+  readonly config?: Partial<Config>;
+}
+
+/** BENCH_LOG_LEVEL=warn shows the operator's and agents' warnings on stderr; silent by default. */
+function benchLogger() {
+  const level = process.env.BENCH_LOG_LEVEL as LogLevel | undefined;
+  return level ? createLogger(level, process.stderr) : silentLogger;
+}
+
+export async function startInProcessOperator(
+  cluster: Cluster,
+  prefix: string,
+  options: InProcessOptions,
+): Promise<InProcessOperator> {
+  const namespace = `${prefix}-${Date.now().toString(36)}`;
+  const client = new KubeClient(cluster.kubeConfig);
+  await client.create(CoreTypes.namespace, { metadata: { name: namespace } });
+  const agentPort = await freePort();
+  const config: Config = {
+    ...loadConfig({}),
+    httpPort: await freePort(),
+    grpcPort: 0,
+    podNamespace: namespace,
+    watchNamespaces: [namespace],
+    leaderElection: false,
+    gatewayAgentPort: agentPort,
+    ...options.config,
+  };
+  const operator = buildOperator(config, benchLogger(), {
+    kubeConfig: cluster.kubeConfig,
+    httpHost: '127.0.0.1',
+  });
+  await operator.start();
+  let agents: Agents;
+  let updates: AgentUpdates;
+  try {
+    if (options.agents === 'child') {
+      updates = new AgentUpdates(options.gateways);
+      agents = await startChildAgents(
+        client,
+        namespace,
+        options.gateways,
+        agentPort,
+        options.httpPort ?? 0,
+        updates,
+      );
+    } else {
+      const pods = await startGatewayPods(client, namespace, options.gateways, agentPort, options.httpPort);
+      const gateways = pods.simulated.gateways;
+      updates = new AgentUpdates(options.gateways, (i, type) => gateways[i]?.appliedVersions()[type]);
+      for (const gateway of gateways) instrumentAgent(gateway, updates.record);
+      agents = {
+        where: 'in-process',
+        count: options.gateways,
+        dirs: gateways.map((g) => g.dir),
+        usage: () => Promise.resolve(undefined),
+        stop: () => pods.stop(),
+      };
+    }
+  } catch (error) {
+    await operator.stop();
+    throw error;
+  }
+  return {
+    namespace,
+    config,
+    client,
+    operator,
+    agents,
+    updates,
+    metric: (name, labels) => scrape(config.httpPort, name, labels),
+    async stop() {
+      await operator.stop();
+      await agents.stop();
+      client.close();
+    },
+  };
+}
+
+async function scrape(
+  port: number,
+  name: string,
+  labels: Readonly<Record<string, string>> = {},
+): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    const match = /^([a-zA-Z_:][\w:]*)(\{[^}]*\})? (\S+)$/.exec(line);
+    if (!match || match[1] !== name) continue;
+    const series = match[2] ?? '';
+    if (Object.entries(labels).every(([k, v]) => series.includes(`${k}="${v}"`))) sum += Number(match[3]);
+  }
+  return sum;
+}
+
+const CHILD = fileURLToPath(new URL('./gateway-agents-child.ts', import.meta.url));
+const b64 = (s: string | undefined): string => Buffer.from(s ?? '', 'base64').toString('utf8');
+
+/** The agents' certificate, once the operator has written it (as startGatewayPods reads it). */
+async function agentTls(client: KubeClient, namespace: string): Promise<TlsMaterial> {
+  type Secret = KubeObject & { data?: Record<string, string> };
+  for (let i = 0; i < 300; i++) {
+    const secret = await client
+      .get<Secret>(CoreTypes.secret, namespace, AGENT_TLS_SECRET)
+      .catch((error: unknown) => {
+        if (isNotFound(error)) return undefined;
+        throw error;
+      });
+    if (secret)
+      return {
+        caPem: b64(secret.data?.['ca.crt']),
+        certPem: b64(secret.data?.['tls.crt']),
+        keyPem: b64(secret.data?.['tls.key']),
+      };
+    await sleep(100);
+  }
+  throw new Error(`the operator did not write Secret ${namespace}/${AGENT_TLS_SECRET}`);
+}
+
+function next<K extends FromChild['kind']>(
+  child: ChildProcess,
+  kind: K,
+): Promise<Extract<FromChild, { kind: K }>> {
+  return new Promise((resolve, reject) => {
+    const onMessage = (message: FromChild): void => {
+      if (message.kind === 'failed') finish(() => reject(new Error(`agents' process: ${message.message}`)));
+      else if (message.kind === kind) finish(() => resolve(message as Extract<FromChild, { kind: K }>));
+    };
+    const onExit = (code: number | null): void =>
+      finish(() => reject(new Error(`agents' process exited (${code ?? 'signal'}) before '${kind}'`)));
+    const finish = (settle: () => void): void => {
+      child.off('message', onMessage);
+      child.off('exit', onExit);
+      settle();
+    };
+    child.on('message', onMessage);
+    child.on('exit', onExit);
+  });
+}
+
+async function startChildAgents(
+  client: KubeClient,
+  namespace: string,
+  count: number,
+  port: number,
+  httpPort: number,
+  updates: AgentUpdates,
+): Promise<Agents> {
+  const tls = await agentTls(client, namespace);
+  const dirRoot = mkdtempSync(join(tmpdir(), 'bench-gateways-'));
+  // tsx runs the TypeScript child as it runs the benchmark.
+  const child = fork(CHILD, [], {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const send = (message: ToChild): void => {
+    child.send(message);
+  };
+  child.on('message', (message: FromChild) => {
+    if (message.kind === 'applied') updates.record(message.update);
+  });
+  const stop = async (): Promise<void> => {
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      send({ kind: 'stop' });
+      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      await exited;
+      clearTimeout(timer);
+    }
+    rmSync(dirRoot, { recursive: true, force: true });
+  };
+  try {
+    const ready = next(child, 'ready');
+    send({ kind: 'start', count, port, httpPort, tls, dirRoot });
+    const { gateways } = await ready;
+    for (const gateway of gateways) {
+      await client.create(CoreTypes.pod, {
+        metadata: { namespace, name: gateway.name, labels: { 'app.kubernetes.io/name': 'gateway' } },
+        spec: { containers: [{ name: 'gateway', image: 'awesomeapibrasil/gateway:demo' }] },
+      });
+      await client.mergePatch(
+        CoreTypes.pod,
+        namespace,
+        gateway.name,
+        { status: { podIP: gateway.host, conditions: [{ type: 'Ready', status: 'True' }] } },
+        'status',
+      );
+    }
+    return {
+      where: 'child',
+      count,
+      dirs: gateways.map((g) => g.dir),
+      async usage() {
+        const answer = next(child, 'usage');
+        send({ kind: 'usage' });
+        const { cpuMicros, rssBytes } = await answer;
+        return { cpuMicros, rssBytes };
+      },
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+/** The 1-, 5- and 15-minute load averages, e.g. "1.2 / 0.9 / 0.8". */
+export function loadAverage(): string {
+  return loadavg()
+    .map((n) => n.toFixed(1))
+    .join(' / ');
+}
+
+/**
+ * Waits until this process is nearly idle (under a tenth of a core over 200 ms: the operator's
+ * queues drained, status written), so the next sample starts from rest; gives up after `timeoutMs`.
+ */
+export async function untilIdle(timeoutMs = 30_000): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (performance.now() < deadline) {
+    const [cpu, wall] = [process.cpuUsage(), performance.now()];
+    await sleep(200);
+    const used = process.cpuUsage(cpu);
+    if ((used.user + used.system) / 1000 < 0.1 * (performance.now() - wall)) return;
+  }
+}

@@ -7,9 +7,9 @@
  */
 import type { SimulatedGateway } from '../src/agent/simulator.js';
 import {
+  ResourceType,
   resourceTypeToJSON,
   type Resource,
-  type ResourceType,
 } from '../src/generated/gateway/worker/v1/resources.js';
 import { PushEvents } from './push-latency.js';
 
@@ -22,31 +22,57 @@ export interface AgentUpdate {
   readonly type: ResourceType;
   readonly version: string;
   readonly resourceCount: number;
+  readonly payloadBytes: number;
+  /** For routes, when asked for: the endpoints the table ships (every backend of every route). */
+  readonly routeEndpoints?: number;
   /** {@link now} when the complete update reached the agent's state (chunks assembled). */
   readonly receivedAt: number;
   /** {@link now} when it was applied (files written, version recorded), just before the ACK. */
   readonly appliedAt: number;
 }
 
-export type UpdateListener = (update: AgentUpdate, resources: readonly Resource[]) => void;
+export type UpdateListener = (update: AgentUpdate) => void;
 
-/** Reports every update `gateway` applies; its code is unchanged, the cost is two clock reads. */
-export function instrumentAgent(gateway: SimulatedGateway, onApplied: UpdateListener): void {
+/** Endpoints a routes table ships: every backend of every route of every RouteConfig. */
+export function routeEndpoints(resources: readonly Resource[]): number {
+  let total = 0;
+  for (const r of resources) {
+    const payload = JSON.parse(r.payload.toString('utf8')) as {
+      routes?: { backends?: { endpoints?: unknown[] }[] }[];
+    };
+    for (const route of payload.routes ?? [])
+      for (const backend of route.backends ?? []) total += backend.endpoints?.length ?? 0;
+  }
+  return total;
+}
+
+/**
+ * Reports every update `gateway` applies; its code is unchanged, the cost is two clock reads.
+ * With `countRouteEndpoints`, routes updates are also counted, after the ACK has gone out.
+ */
+export function instrumentAgent(
+  gateway: SimulatedGateway,
+  onApplied: UpdateListener,
+  options: { readonly countRouteEndpoints?: boolean } = {},
+): void {
   const state = gateway.agent.state;
   const apply = state.apply.bind(state);
   state.apply = async (type, version, resources) => {
     const receivedAt = now();
     const result = await apply(type, version, resources);
     if (result.kind === 'ack' && result.changed) {
-      const update = {
+      const update: AgentUpdate = {
         gateway: gateway.index,
         type,
         version,
         resourceCount: resources.length,
+        payloadBytes: resources.reduce((sum, r) => sum + r.payload.byteLength, 0),
         receivedAt,
         appliedAt: now(),
       };
-      onApplied(update, resources);
+      if (options.countRouteEndpoints && type === ResourceType.RESOURCE_TYPE_ROUTES)
+        setImmediate(() => onApplied({ ...update, routeEndpoints: routeEndpoints(resources) }));
+      else onApplied(update);
     }
     return result;
   };
@@ -65,10 +91,10 @@ export class AgentUpdates {
     this.lastApplied = Array.from({ length: count }, () => new Map<ResourceType, AgentUpdate>());
   }
 
-  /** Takes a report (resources only when the agent runs in this process). */
-  readonly record = (update: AgentUpdate, resources: readonly Resource[] = []): void => {
+  /** Takes a report. */
+  readonly record = (update: AgentUpdate): void => {
     this.lastApplied[update.gateway]?.set(update.type, update);
-    for (const listener of this.listeners) listener(update, resources);
+    for (const listener of this.listeners) listener(update);
     this.events.onStatusChange();
   };
 

@@ -16,6 +16,8 @@ export type ToChild =
       readonly httpPort: number;
       readonly tls: TlsMaterial;
       readonly dirRoot: string;
+      /** Count the endpoints of gateway-0's routes updates (see instrumentAgent). */
+      readonly countRouteEndpoints: boolean;
     }
   | { readonly kind: 'usage' }
   | { readonly kind: 'stop' };
@@ -33,9 +35,12 @@ const send = (message: FromChild): void => {
 };
 
 async function start(message: Extract<ToChild, { kind: 'start' }>): Promise<void> {
-  const { count, port, httpPort, tls, dirRoot } = message;
+  const { count, port, httpPort, tls, dirRoot, countRouteEndpoints } = message;
   sim = await startSimulatedGateways({ count, tls, dirRoot, port, httpPort });
-  for (const gateway of sim.gateways) instrumentAgent(gateway, (update) => send({ kind: 'applied', update }));
+  for (const gateway of sim.gateways)
+    instrumentAgent(gateway, (update) => send({ kind: 'applied', update }), {
+      countRouteEndpoints: countRouteEndpoints && gateway.index === 0,
+    });
   send({ kind: 'ready', gateways: sim.gateways.map((g) => ({ name: g.name, host: g.host, dir: g.dir })) });
 }
 

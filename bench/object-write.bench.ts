@@ -204,9 +204,12 @@ async function measure(h: InProcessOperator, count: number): Promise<Row> {
 const ms = (n: number): string => `${fmt(n, 1)} ms`;
 const p50p99 = (values: readonly number[]): string => `${ms(median(values))} / ${ms(percentile(values, 99))}`;
 
-/** OBJECT_WRITE_WHERE picks the agents' placement: in-process, child or both (default). */
+/**
+ * OBJECT_WRITE_WHERE picks the agents' placement: in-process, child or both (the default; the child
+ * first, as RSS only grows within a process).
+ */
 function placements(): AgentsWhere[] {
-  const env = process.env.OBJECT_WRITE_WHERE ?? 'in-process,child';
+  const env = process.env.OBJECT_WRITE_WHERE ?? 'child,in-process';
   return env.split(',').map((w) => {
     if (w !== 'in-process' && w !== 'child')
       throw new Error(`OBJECT_WRITE_WHERE=${env}: in-process, child or both`);

@@ -59,6 +59,8 @@ export interface InProcessOptions {
   readonly agents?: AgentsWhere;
   /** Port every agent answers ACME HTTP-01 on (Pebble's httpPort); 0 picks free ones. */
   readonly httpPort?: number;
+  /** Count the endpoints in gateway-0's routes updates (AgentUpdate.routeEndpoints). */
+  readonly countRouteEndpoints?: boolean;
   readonly config?: Partial<Config>;
 }
 
@@ -97,19 +99,15 @@ export async function startInProcessOperator(
   try {
     if (options.agents === 'child') {
       updates = new AgentUpdates(options.gateways);
-      agents = await startChildAgents(
-        client,
-        namespace,
-        options.gateways,
-        agentPort,
-        options.httpPort ?? 0,
-        updates,
-      );
+      agents = await startChildAgents(client, namespace, options, agentPort, updates);
     } else {
       const pods = await startGatewayPods(client, namespace, options.gateways, agentPort, options.httpPort);
       const gateways = pods.simulated.gateways;
       updates = new AgentUpdates(options.gateways, (i, type) => gateways[i]?.appliedVersions()[type]);
-      for (const gateway of gateways) instrumentAgent(gateway, updates.record);
+      for (const gateway of gateways)
+        instrumentAgent(gateway, updates.record, {
+          countRouteEndpoints: options.countRouteEndpoints === true && gateway.index === 0,
+        });
       agents = {
         where: 'in-process',
         count: options.gateways,
@@ -202,11 +200,11 @@ function next<K extends FromChild['kind']>(
 async function startChildAgents(
   client: KubeClient,
   namespace: string,
-  count: number,
+  options: InProcessOptions,
   port: number,
-  httpPort: number,
   updates: AgentUpdates,
 ): Promise<Agents> {
+  const count = options.gateways;
   const tls = await agentTls(client, namespace);
   const dirRoot = mkdtempSync(join(tmpdir(), 'bench-gateways-'));
   // tsx runs the TypeScript child as it runs the benchmark.
@@ -232,7 +230,15 @@ async function startChildAgents(
   };
   try {
     const ready = next(child, 'ready');
-    send({ kind: 'start', count, port, httpPort, tls, dirRoot });
+    send({
+      kind: 'start',
+      count,
+      port,
+      httpPort: options.httpPort ?? 0,
+      tls,
+      dirRoot,
+      countRouteEndpoints: options.countRouteEndpoints === true,
+    });
     const { gateways } = await ready;
     for (const gateway of gateways) {
       await client.create(CoreTypes.pod, {

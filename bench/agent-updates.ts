@@ -53,7 +53,11 @@ export function routeEndpoints(resources: readonly Resource[]): number {
 export function instrumentAgent(
   gateway: SimulatedGateway,
   onApplied: UpdateListener,
-  options: { readonly countRouteEndpoints?: boolean } = {},
+  options: {
+    /** The gateway's number among all of them (its own index when they all run in one process). */
+    readonly index?: number;
+    readonly countRouteEndpoints?: boolean;
+  } = {},
 ): void {
   const state = gateway.agent.state;
   const apply = state.apply.bind(state);
@@ -62,7 +66,7 @@ export function instrumentAgent(
     const result = await apply(type, version, resources);
     if (result.kind === 'ack' && result.changed) {
       const update: AgentUpdate = {
-        gateway: gateway.index,
+        gateway: options.index ?? gateway.index,
         type,
         version,
         resourceCount: resources.length,

@@ -170,9 +170,12 @@ async function run(cluster: Cluster, where: AgentsWhere): Promise<Map<string, st
       values.length === 0 ? '—' : `${sec(median(values))} / ${sec(percentile(values, 99))}`;
     const perCert = (n: number): string => fmt(n / CERTIFICATES, 2);
     const kinds = [...new Set(front.requests.map((r) => r.resource))];
-    const errors = new Map<number, number>();
-    for (const r of front.requests)
-      if (r.status >= 400) errors.set(r.status, (errors.get(r.status) ?? 0) + 1);
+    const errors = new Map<string, number>();
+    for (const r of front.requests) {
+      if (r.status < 400) continue;
+      const what = `${r.status} ${r.problem?.replace('urn:ietf:params:acme:error:', '') ?? ''} (${r.resource})`;
+      errors.set(what, (errors.get(what) ?? 0) + 1);
+    }
     const cpuMs = (cpu.user + cpu.system) / 1000;
     const agentsCpuMs =
       agentsBefore && agentsAfter ? (agentsAfter.cpuMicros - agentsBefore.cpuMicros) / 1000 : undefined;
@@ -193,7 +196,7 @@ async function run(cluster: Cluster, where: AgentsWhere): Promise<Map<string, st
       ['… by resource', kinds.map((k) => `${k} ${perCert(front.count(k))}`).join(', ')],
       [
         'ACME error answers, all certificates',
-        errors.size === 0 ? '0' : [...errors].map(([code, n]) => `${n} × ${code}`).join(', '),
+        errors.size === 0 ? '0' : [...errors].map(([what, n]) => `${n} × ${what}`).join(', '),
       ],
       ['Certificate reconciles per certificate', fmt(reconciles / CERTIFICATES, 1)],
       ['Operator API requests per certificate', fmt(requests / CERTIFICATES, 1)],

@@ -1,16 +1,18 @@
 /**
  * Object write → last ACK (issue 5): the whole operator in this process against the local
- * control plane, with 1, 10 and 100 simulated gateways (real agents over mTLS, also in this
- * process). Each sample is a merge patch of a 20-rule WafRuleSet that changes one rule's message;
- * it is timed from the API write returning to the moment the last agent has applied the new WAF
- * version (just before its ACK), and split into stages: the write itself, the watch event (seen by
- * a second watch in this process), the reconcile, revision ConfigMap, debounce and send until the
- * first agent has the update, the fan-out to the last agent, and that agent's apply. Between
- * samples the rule set's status is allowed to settle (N/N synced) and this process to go idle,
- * so each sample starts from rest. Every agent count runs twice: agents in this process beside the
- * operator (as the end-to-end tests run them), and agents in one child process, where this
- * process's CPU and RSS are the operator's own (both still share the machine's two cores).
+ * control plane, with 1, 10 and 100 simulated gateways (real agents over mTLS). Each sample is a
+ * merge patch of a 20-rule WafRuleSet that changes one rule's message; it is timed from the API
+ * write returning to the moment the last agent has applied the new WAF version (just before its
+ * ACK), and split into stages: the write itself, the watch event (seen by a second watch in this
+ * process), the reconcile with its revision ConfigMap, publish, debounce and send until the first
+ * agent has the update, the fan-out to the last agent, and that agent's apply. Between samples
+ * the rule set's status is allowed to settle (N/N synced) and this process to go idle, so each
+ * sample starts from rest. Every agent count runs twice: agents in child processes (one per core,
+ * as in the push benchmark), where this process's CPU and RSS are the operator's own, and agents
+ * in this process beside the operator, as the end-to-end tests run them. All of them share the
+ * machine's cores with the API server and etcd.
  */
+import { availableParallelism } from 'node:os';
 import {
   WafRuleSetResource,
   statusOf,
@@ -84,6 +86,7 @@ interface Sample {
 interface Row {
   readonly count: number;
   readonly where: AgentsWhere;
+  readonly processes: number;
   readonly samples: readonly Sample[];
   /** This process (the operator, and the agents when they run here), over the counted samples. */
   readonly cpuMs: number;
@@ -188,6 +191,7 @@ async function measure(h: InProcessOperator, count: number): Promise<Row> {
   return {
     count,
     where: h.agents.where,
+    processes: h.agents.processes,
     samples,
     cpuMs: (cpu.user + cpu.system) / 1000,
     agentsCpuMs:
@@ -224,6 +228,8 @@ export async function objectWriteBenchmark(cluster: Cluster): Promise<string[]> 
       const h = await startInProcessOperator(cluster, `bench-write-${count}`, {
         gateways: count,
         agents: where,
+        // As in the push benchmark: one child per core, the agents dealt round-robin.
+        agentProcesses: availableParallelism(),
       });
       try {
         rows.push(await measure(h, count));
@@ -233,7 +239,8 @@ export async function objectWriteBenchmark(cluster: Cluster): Promise<string[]> 
     }
   }
   const of = (r: Row, f: (s: Sample) => number) => r.samples.map(f);
-  const placement = (r: Row) => (r.where === 'child' ? 'child process' : 'operator process');
+  const placement = (r: Row) =>
+    r.where === 'child' ? `${r.processes} child process${r.processes === 1 ? '' : 'es'}` : 'operator process';
   const cpu = (r: Row) =>
     r.agentsCpuMs === undefined
       ? `${ms(r.cpuMs / r.samples.length)} (operator + agents)`

@@ -3,16 +3,14 @@
  * it) against the benchmark's control plane, watching one fresh namespace, with N simulated
  * gateway pods it discovers and pushes to over mTLS: the operator harness of the end-to-end tests
  * (test/support/operator-harness.ts), on a given cluster. The agents run in this process (as in
- * the tests) or in one child process (gateway-agents-child.ts), so that this process's event
- * loop, CPU and RSS are the operator's alone; either way every update they apply is timestamped
+ * the tests) or in child processes (push-agent-processes.ts), so that this process's event loop,
+ * CPU and RSS are the operator's alone; either way every update they apply is timestamped
  * (agent-updates.ts), and the operator's own /metrics can be read.
  */
-import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import { buildOperator } from '../src/cli/operator.js';
 import { loadConfig, type Config } from '../src/config/index.js';
 import type { Cluster } from '../src/envtest/cluster.js';
@@ -26,16 +24,18 @@ import { createLogger, silentLogger, type LogLevel } from '../src/runtime/logger
 import type { Operator } from '../src/runtime/operator.js';
 import { startGatewayPods } from '../test/support/gateway-pods.js';
 import { AgentUpdates, instrumentAgent } from './agent-updates.js';
-import type { FromChild, ToChild } from './gateway-agents-child.js';
+import { startAgentProcesses } from './push-agent-processes.js';
 
 export type AgentsWhere = 'in-process' | 'child';
 
 export interface Agents {
   readonly where: AgentsWhere;
   readonly count: number;
+  /** Child processes the agents run in (0: in this process). */
+  readonly processes: number;
   /** Each gateway's folder (waf-rules.yaml, routes.yaml, certs/). */
   readonly dirs: readonly string[];
-  /** CPU time (µs) and RSS (bytes) of the child; undefined when the agents run in this process. */
+  /** CPU time (µs) and RSS (bytes) of the children together; undefined when the agents run in this process. */
   usage(): Promise<{ cpuMicros: number; rssBytes: number } | undefined>;
   stop(): Promise<void>;
 }
@@ -57,6 +57,8 @@ export interface InProcessOptions {
   readonly gateways: number;
   /** Where the simulated gateways run; default in this process, as in the end-to-end tests. */
   readonly agents?: AgentsWhere;
+  /** With agents: 'child', how many children share them (round-robin); default 1. */
+  readonly agentProcesses?: number;
   /** Port every agent answers ACME HTTP-01 on (Pebble's httpPort); 0 picks free ones. */
   readonly httpPort?: number;
   /** Count the endpoints in gateway-0's routes updates (AgentUpdate.routeEndpoints). */
@@ -111,6 +113,7 @@ export async function startInProcessOperator(
       agents = {
         where: 'in-process',
         count: options.gateways,
+        processes: 0,
         dirs: gateways.map((g) => g.dir),
         usage: () => Promise.resolve(undefined),
         stop: () => pods.stop(),
@@ -152,7 +155,6 @@ async function scrape(
   return sum;
 }
 
-const CHILD = fileURLToPath(new URL('./gateway-agents-child.ts', import.meta.url));
 const b64 = (s: string | undefined): string => Buffer.from(s ?? '', 'base64').toString('utf8');
 
 /** The agents' certificate, once the operator has written it (as startGatewayPods reads it). */
@@ -176,27 +178,6 @@ async function agentTls(client: KubeClient, namespace: string): Promise<TlsMater
   throw new Error(`the operator did not write Secret ${namespace}/${AGENT_TLS_SECRET}`);
 }
 
-function next<K extends FromChild['kind']>(
-  child: ChildProcess,
-  kind: K,
-): Promise<Extract<FromChild, { kind: K }>> {
-  return new Promise((resolve, reject) => {
-    const onMessage = (message: FromChild): void => {
-      if (message.kind === 'failed') finish(() => reject(new Error(`agents' process: ${message.message}`)));
-      else if (message.kind === kind) finish(() => resolve(message as Extract<FromChild, { kind: K }>));
-    };
-    const onExit = (code: number | null): void =>
-      finish(() => reject(new Error(`agents' process exited (${code ?? 'signal'}) before '${kind}'`)));
-    const finish = (settle: () => void): void => {
-      child.off('message', onMessage);
-      child.off('exit', onExit);
-      settle();
-    };
-    child.on('message', onMessage);
-    child.on('exit', onExit);
-  });
-}
-
 async function startChildAgents(
   client: KubeClient,
   namespace: string,
@@ -204,43 +185,23 @@ async function startChildAgents(
   port: number,
   updates: AgentUpdates,
 ): Promise<Agents> {
-  const count = options.gateways;
-  const tls = await agentTls(client, namespace);
   const dirRoot = mkdtempSync(join(tmpdir(), 'bench-gateways-'));
-  // tsx runs the TypeScript child as it runs the benchmark.
-  const child = fork(CHILD, [], {
-    execArgv: ['--import', 'tsx'],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  const send = (message: ToChild): void => {
-    child.send(message);
-  };
-  child.on('message', (message: FromChild) => {
-    if (message.kind === 'applied') updates.record(message.update);
+  const children = await startAgentProcesses({
+    count: options.gateways,
+    tls: await agentTls(client, namespace),
+    dirRoot,
+    processes: options.agentProcesses ?? 1,
+    port,
+    httpPort: options.httpPort ?? 0,
+    onApplied: updates.record,
+    countRouteEndpoints: options.countRouteEndpoints === true,
   });
   const stop = async (): Promise<void> => {
-    if (child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-      send({ kind: 'stop' });
-      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-      await exited;
-      clearTimeout(timer);
-    }
+    await children.stop();
     rmSync(dirRoot, { recursive: true, force: true });
   };
   try {
-    const ready = next(child, 'ready');
-    send({
-      kind: 'start',
-      count,
-      port,
-      httpPort: options.httpPort ?? 0,
-      tls,
-      dirRoot,
-      countRouteEndpoints: options.countRouteEndpoints === true,
-    });
-    const { gateways } = await ready;
-    for (const gateway of gateways) {
+    for (const gateway of children.gateways) {
       await client.create(CoreTypes.pod, {
         metadata: { namespace, name: gateway.name, labels: { 'app.kubernetes.io/name': 'gateway' } },
         spec: { containers: [{ name: 'gateway', image: 'awesomeapibrasil/gateway:demo' }] },
@@ -253,22 +214,18 @@ async function startChildAgents(
         'status',
       );
     }
-    return {
-      where: 'child',
-      count,
-      dirs: gateways.map((g) => g.dir),
-      async usage() {
-        const answer = next(child, 'usage');
-        send({ kind: 'usage' });
-        const { cpuMicros, rssBytes } = await answer;
-        return { cpuMicros, rssBytes };
-      },
-      stop,
-    };
   } catch (error) {
     await stop();
     throw error;
   }
+  return {
+    where: 'child',
+    count: options.gateways,
+    processes: children.processes,
+    dirs: children.gateways.map((g) => g.dir),
+    usage: async () => ({ cpuMicros: await children.cpuMicros(), rssBytes: await children.rssBytes() }),
+    stop,
+  };
 }
 
 /** The 1-, 5- and 15-minute load averages, e.g. "1.2 / 0.9 / 0.8". */

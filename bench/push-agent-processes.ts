@@ -1,14 +1,15 @@
 /**
- * Reference agents in child processes for the push benchmark, so that the worker's figures are
- * the worker's own: each child (push-agents-child.ts, run with tsx) starts its share of the
- * simulated gateways on their 127.0.0.x addresses and answers over the IPC channel. Agents are
- * dealt round-robin over one child per core by default, so the agents' work can use every core
- * and no child carries more than its share.
+ * Reference agents in child processes for the push and operator benchmarks, so that the worker's
+ * figures are the worker's own: each child (push-agents-child.ts, run with tsx) starts its share
+ * of the simulated gateways on their 127.0.0.x addresses, reports every update they apply when
+ * asked to, and answers over the IPC channel. Agents are dealt round-robin over one child per
+ * core by default, so the agents' work can use every core and no child carries more than its share.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { TlsMaterial } from '../src/grpc/credentials.js';
+import type { AgentUpdate } from './agent-updates.js';
 
 export type ParentMessage =
   | {
@@ -16,15 +17,29 @@ export type ParentMessage =
       readonly indices: readonly number[];
       readonly tls: TlsMaterial;
       readonly dirRoot: string;
+      /** The agents' gRPC port (0: a free one each) and ACME HTTP-01 port. */
+      readonly port: number;
+      readonly httpPort: number;
+      /** Report each applied update; with endpoint counts for gateway-0's routes. */
+      readonly report: false | { readonly countRouteEndpoints: boolean };
     }
   | { readonly kind: 'usage' }
   | { readonly kind: 'stop' };
 
 export type ChildMessage =
-  | { readonly kind: 'ready'; readonly gateways: readonly { name: string; address: string }[] }
+  | { readonly kind: 'ready'; readonly gateways: readonly AgentProcessGateway[] }
+  | { readonly kind: 'applied'; readonly update: AgentUpdate }
   | { readonly kind: 'failed'; readonly message: string }
   | { readonly kind: 'usage'; readonly cpuMicros: number; readonly rssBytes: number }
   | { readonly kind: 'stopped' };
+
+export interface AgentProcessGateway {
+  readonly name: string;
+  readonly address: string;
+  readonly host: string;
+  /** Its folder (waf-rules.yaml, routes.yaml, certs/). */
+  readonly dir: string;
+}
 
 export interface AgentProcessesOptions {
   readonly count: number;
@@ -33,10 +48,17 @@ export interface AgentProcessesOptions {
   readonly dirRoot: string;
   /** Child processes; default one per core, never more than agents. */
   readonly processes?: number;
+  /** Every agent's gRPC port (default 0: a free one each) and ACME HTTP-01 port (default 0). */
+  readonly port?: number;
+  readonly httpPort?: number;
+  /** Called with every update an agent applies (see agent-updates.ts). */
+  readonly onApplied?: (update: AgentUpdate) => void;
+  /** With onApplied: count the endpoints in gateway-0's routes updates. */
+  readonly countRouteEndpoints?: boolean;
 }
 
 export interface AgentProcesses {
-  readonly gateways: readonly { readonly name: string; readonly address: string }[];
+  readonly gateways: readonly AgentProcessGateway[];
   readonly processes: number;
   /** CPU time (user + system, µs) all children have used since they started. */
   cpuMicros(): Promise<number>;
@@ -91,11 +113,25 @@ export async function startAgentProcesses(options: AgentProcessesOptions): Promi
     // tsx runs the TypeScript child as it runs the benchmark; nothing else of this process is inherited.
     fork(CHILD, [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }),
   );
+  const { onApplied } = options;
+  if (onApplied)
+    for (const child of children)
+      child.on('message', (message: ChildMessage) => {
+        if (message.kind === 'applied') onApplied(message.update);
+      });
   try {
     const ready = await Promise.all(
       children.map((child, p) => {
         const answer = reply(child, 'ready');
-        send(child, { kind: 'start', indices: shares[p] ?? [], tls: options.tls, dirRoot: options.dirRoot });
+        send(child, {
+          kind: 'start',
+          indices: shares[p] ?? [],
+          tls: options.tls,
+          dirRoot: options.dirRoot,
+          port: options.port ?? 0,
+          httpPort: options.httpPort ?? 0,
+          report: onApplied ? { countRouteEndpoints: options.countRouteEndpoints === true } : false,
+        });
         return answer;
       }),
     );

@@ -1,9 +1,11 @@
 /**
- * One child process of the push benchmark (see push-agent-processes.ts): runs the simulated
- * gateways its parent assigns, each on its own 127.0.0.x address, and answers the parent over
- * the IPC channel. Ends when told to stop or when the parent goes away.
+ * One child process of the push and operator benchmarks (see push-agent-processes.ts): runs the
+ * simulated gateways its parent assigns, each on its own 127.0.0.x address, reports the updates
+ * they apply if asked, and answers the parent over the IPC channel. Ends when told to stop or
+ * when the parent goes away.
  */
 import { startSimulatedGateways, defaultHost, type SimulatedGateways } from '../src/agent/simulator.js';
+import { instrumentAgent } from './agent-updates.js';
 import type { ChildMessage, ParentMessage } from './push-agent-processes.js';
 
 let sim: SimulatedGateways | undefined;
@@ -13,16 +15,27 @@ function send(message: ChildMessage): void {
 }
 
 async function start(message: Extract<ParentMessage, { kind: 'start' }>): Promise<void> {
-  const { indices, tls, dirRoot } = message;
+  const { indices, tls, dirRoot, port, httpPort, report } = message;
   const index = (k: number): number => indices[k] ?? k;
   sim = await startSimulatedGateways({
     count: indices.length,
     tls,
     dirRoot,
+    port,
+    httpPort,
     host: (k) => defaultHost(index(k)),
     name: (k) => `gateway-${index(k)}`,
   });
-  send({ kind: 'ready', gateways: sim.gateways.map((g) => ({ name: g.name, address: g.address })) });
+  if (report)
+    for (const gateway of sim.gateways)
+      instrumentAgent(gateway, (update) => send({ kind: 'applied', update }), {
+        index: index(gateway.index),
+        countRouteEndpoints: report.countRouteEndpoints && index(gateway.index) === 0,
+      });
+  send({
+    kind: 'ready',
+    gateways: sim.gateways.map((g) => ({ name: g.name, address: g.address, host: g.host, dir: g.dir })),
+  });
 }
 
 async function stop(): Promise<void> {

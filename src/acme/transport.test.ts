@@ -117,6 +117,22 @@ describe('the ACME transport', () => {
     expect(events.map((e) => e.kind)).to.deep.equal(['other', 'newNonce']);
   });
 
+  it('hands a nonce fetched by HEAD to its caller only, never to the pool as well', async () => {
+    let nonce = 0;
+    srv.handle((_req, res) => {
+      nonce += 1;
+      res.writeHead(200, { 'replay-nonce': `nonce-${nonce}` });
+      res.end();
+    });
+    const first = await transport.request(`${srv.url}/new-nonce`, 'head');
+    const second = await transport.request(`${srv.url}/new-nonce`, 'head');
+    expect([first.headers['replay-nonce'], second.headers['replay-nonce']]).to.deep.equal([
+      'nonce-1',
+      'nonce-2',
+    ]);
+    expect(srv.seen).to.deep.equal(['HEAD /new-nonce', 'HEAD /new-nonce']);
+  });
+
   it('leaves the nonce of a badNonce answer to acme-client, which re-signs with it', async () => {
     srv.handle((_req, res) => {
       res.writeHead(400, { 'content-type': 'application/problem+json', 'replay-nonce': 'fresh' });

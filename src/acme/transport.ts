@@ -119,7 +119,7 @@ export class AcmeTransport {
     try {
       const response = await this.send(url, upper, body, opts.headers ?? {});
       status = response.status;
-      return this.accept(url, response);
+      return this.accept(url, upper, response);
     } finally {
       const subject = this.subject.getStore();
       this.options.onRequest?.({
@@ -148,7 +148,7 @@ export class AcmeTransport {
     return this.context.getStore()?.kind ?? 'other';
   }
 
-  private accept(url: string, response: TransportResponse): TransportResponse {
+  private accept(url: string, method: string, response: TransportResponse): TransportResponse {
     const now = this.options.clock.now();
     const retryAfter = parseRetryAfter(response.headers['retry-after'], now);
     const context = this.context.getStore();
@@ -159,7 +159,8 @@ export class AcmeTransport {
       // acme-client re-signs with this response's nonce; pooling it too would spend it twice.
       return response;
     }
-    if (nonce && this.nonces.length < MAX_POOLED_NONCES) this.nonces.push(nonce);
+    // A HEAD's nonce is its caller's, as is the one above: pooled too, it would be spent twice.
+    if (nonce && method !== 'HEAD' && this.nonces.length < MAX_POOLED_NONCES) this.nonces.push(nonce);
     if (response.status < 400) return response;
     if (problem) throw AcmeError.fromProblem(problem, { status: response.status, retryAfter, url });
     const text = typeof response.data === 'string' ? response.data.slice(0, 200).trim() : '';

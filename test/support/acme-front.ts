@@ -63,6 +63,8 @@ export interface FrontRequest {
   readonly injected: boolean;
   /** When the request arrived at the front. */
   readonly at: Date;
+  /** The problem type of an error answer from Pebble, e.g. "urn:ietf:params:acme:error:badNonce". */
+  readonly problem?: string;
 }
 
 export interface RateLimitOptions {
@@ -218,8 +220,8 @@ export class AcmeFront {
     const method = req.method ?? 'GET';
     const resource = resourceOf(path);
     const at = new Date();
-    const record = (status: number, injected: boolean): void => {
-      this.requests.push({ resource, method, path, status, injected, at });
+    const record = (status: number, injected: boolean, problem?: string): void => {
+      this.requests.push({ resource, method, path, status, injected, at, ...(problem ? { problem } : {}) });
     };
     if (this.holds.has(resource)) {
       req.resume();
@@ -247,9 +249,16 @@ export class AcmeFront {
         ca: this.target.caBundle,
       },
       (answer) => {
-        record(answer.statusCode ?? 502, false);
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        const status = answer.statusCode ?? 502;
+        res.writeHead(status, answer.headers);
         answer.pipe(res);
+        if (status < 400) {
+          record(status, false);
+          return;
+        }
+        const body: Buffer[] = [];
+        answer.on('data', (chunk: Buffer) => body.push(chunk));
+        answer.on('end', () => record(status, false, problemType(Buffer.concat(body).toString('utf8'))));
       },
     );
     upstream.on('error', (error) => {
@@ -258,5 +267,19 @@ export class AcmeFront {
       res.end(`front: ${error.message}`);
     });
     req.pipe(upstream);
+  }
+}
+
+function problemType(body: string): string | undefined {
+  try {
+    const parsed: unknown = JSON.parse(body);
+    return typeof parsed === 'object' &&
+      parsed !== null &&
+      'type' in parsed &&
+      typeof parsed.type === 'string'
+      ? parsed.type
+      : undefined;
+  } catch {
+    return undefined;
   }
 }

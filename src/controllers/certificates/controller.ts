@@ -109,6 +109,7 @@ class CertificateReconciler {
    */
   private readonly failures = new Map<string, { generation: number | undefined; retryAt: number }>();
   private readonly accounts: AcmeAccounts;
+  private readonly snapshots = new WeakMap<Secret, StoredSecret>();
   private readonly clock: Clock;
   private readonly metrics: CertificateMetrics | undefined;
 
@@ -124,6 +125,21 @@ class CertificateReconciler {
       clock: this.clock,
       logger: options.logger.child({ component: 'acme' }),
     });
+  }
+
+  /**
+   * The Secret's content, as one object for as long as the cached Secret is unchanged, so the
+   * parsing the domain remembers per snapshot happens once per Secret version, not per reconcile.
+   */
+  private stored(key: string): StoredSecret | undefined {
+    const secret = this.secrets.store.get(key);
+    if (!secret) return undefined;
+    let stored = this.snapshots.get(secret);
+    if (!stored) {
+      stored = storedSecret(secret);
+      this.snapshots.set(secret, stored);
+    }
+    return stored;
   }
 
   async stop(): Promise<void> {
@@ -144,8 +160,7 @@ class CertificateReconciler {
       return undefined;
     }
     const now = new Date(this.clock.now());
-    const secret = this.secrets.store.get(`${namespace}/${cert.spec.secretName}`);
-    const stored = secret ? storedSecret(secret) : undefined;
+    const stored = this.stored(`${namespace}/${cert.spec.secretName}`);
     const description = describe(stored);
     const status = statusOf(cert);
     // Any spec change resets the back-off: the user may just have fixed the cause.
@@ -346,12 +361,18 @@ class CertificateReconciler {
   }
 }
 
+const descriptions = new WeakMap<StoredSecret, CertificateDescription | undefined>();
+
 function describe(stored: StoredSecret | undefined): CertificateDescription | undefined {
   const chain = stored?.data['tls.crt'];
-  if (!chain) return undefined;
+  if (!stored || !chain) return undefined;
+  if (descriptions.has(stored)) return descriptions.get(stored);
+  let description: CertificateDescription | undefined;
   try {
-    return describeCertificate(chain);
+    description = describeCertificate(chain);
   } catch {
-    return undefined;
+    description = undefined;
   }
+  descriptions.set(stored, description);
+  return description;
 }

@@ -29,8 +29,24 @@ function keyMatchesLeaf(leaf: ParsedCertificate, keyPem: string): boolean {
   }
 }
 
+/**
+ * Parsing a chain and a key costs milliseconds, and the policies look at the same Secret several
+ * times per reconcile and on every reconcile until it changes: remembered per Secret snapshot,
+ * for as long as the caller keeps that snapshot.
+ */
+const inspected = new WeakMap<StoredSecret, StoredCertificate>();
+
 export function inspectStored(secret: StoredSecret | undefined): StoredCertificate {
   if (!secret) return { kind: 'absent' };
+  let result = inspected.get(secret);
+  if (!result) {
+    result = inspect(secret);
+    inspected.set(secret, result);
+  }
+  return result;
+}
+
+function inspect(secret: StoredSecret): StoredCertificate {
   const chainPem = secret.data['tls.crt'];
   const keyPem = secret.data['tls.key'];
   const missing = [...(chainPem?.trim() ? [] : ['tls.crt']), ...(keyPem?.trim() ? [] : ['tls.key'])];

@@ -28,7 +28,7 @@ export interface PusherOptions {
   /** Istio's defaults are 100 ms quiet and 10 s max; a gateway wants changes sooner. */
   readonly quietMs?: number;
   readonly maxDelayMs?: number;
-  /** An owner's push status may have changed (an ACK, a NACK, a gateway came or went). */
+  /** An owner's push status changed (an ACK, a NACK, a gateway came or went, a new version). */
   readonly onStatusChange?: (owner: string) => void;
 }
 
@@ -48,6 +48,8 @@ export class Pusher implements Component {
   private maxTimer: Timer | undefined;
   private running = false;
   private known: readonly Gateway[] = [];
+  /** The status each owner was last told about, so owners hear only of their own changes. */
+  private readonly reported = new Map<string, string>();
   /** Rebuilds so far: how many snapshots the debounce let through. */
   rebuilds = 0;
 
@@ -97,6 +99,7 @@ export class Pusher implements Component {
   }
 
   withdraw(owner: string): void {
+    this.reported.delete(owner);
     if (this.owners.delete(owner)) this.changed();
   }
 
@@ -182,13 +185,25 @@ export class Pusher implements Component {
     for (const connection of this.connections.values()) {
       connection.setDesired(snapshotFor(connection.gateway.labels, config, certificates));
     }
-    for (const owner of this.owners.keys()) this.options.onStatusChange?.(owner);
+    for (const owner of this.owners.keys()) this.report(owner);
   }
 
   private notifyOwnersOf(gateway: Gateway): void {
     for (const [owner, owned] of this.owners) {
-      if (matchesSelector(owned.selector, gateway.labels)) this.options.onStatusChange?.(owner);
+      if (matchesSelector(owned.selector, gateway.labels)) this.report(owner);
     }
+  }
+
+  /**
+   * Tells the owner's controller only when its status really changed: one gateway's ACK used to
+   * wake every owner on that gateway, hundreds of reconciles per certificate at 100 certificates.
+   */
+  private report(owner: string): void {
+    const { selected, synced, failures } = this.status(owner);
+    const now = JSON.stringify([selected, synced, failures]);
+    if (this.reported.get(owner) === now) return;
+    this.reported.set(owner, now);
+    this.options.onStatusChange?.(owner);
   }
 }
 

@@ -13,7 +13,7 @@ import type { Logger } from '../runtime/logger.js';
 import { ChallengeTable, parseChallenge, type Challenge } from './acme-challenges.js';
 import { writeFileAtomic } from './atomic-file.js';
 import { parseJson } from './json-checks.js';
-import { parseRoutes, renderRoutesYaml, type NamedRoutes } from './routes.js';
+import { RoutesYamlRenderer, parseRoutes, type NamedRoutes } from './routes.js';
 import { Serial } from './serial.js';
 import { configVersion } from './versioning.js';
 import { WAF_RULES_FILE, buildWafFiles } from './waf-rules.js';
@@ -42,6 +42,7 @@ export class ConfigState {
   private readonly versions = new Map<ResourceType, string>();
   private readonly forced = new Map<ResourceType, string>();
   private readonly serial = new Serial();
+  private readonly routesYaml = new RoutesYamlRenderer();
   readonly challenges = new ChallengeTable();
 
   constructor(
@@ -98,7 +99,14 @@ export class ConfigState {
       return { kind: 'nack', version: lastGood, message, resourceErrors };
     };
     if (!SUPPORTED.includes(type)) return nack(`unsupported resource type ${typeName}`);
-    const duplicates = resources.map((r) => r.name).filter((name, i, all) => all.indexOf(name) !== i);
+    const seen = new Set<string>();
+    const duplicates = resources
+      .map((r) => r.name)
+      .filter((name) => {
+        const again = seen.has(name);
+        seen.add(name);
+        return again;
+      });
     if (duplicates.length > 0) {
       return nack(
         `resource names must be unique, got ${[...new Set(duplicates)].join(', ')} more than once`,
@@ -158,14 +166,16 @@ export class ConfigState {
         return { write };
       }
       case ResourceType.RESOURCE_TYPE_ROUTES: {
+        const versions = new Map(resources.map((r) => [r.name, r.version]));
         const configs: NamedRoutes[] = each(parseRoutes).map((c) => ({
           resource: c.resource,
+          version: versions.get(c.resource) ?? '',
           config: c.value,
         }));
         const path = join(this.dir, ROUTES_FILE);
         return errors.length > 0
           ? { errors }
-          : { write: () => writeFileAtomic(path, renderRoutesYaml(version, configs), 0o644) };
+          : { write: () => writeFileAtomic(path, this.routesYaml.render(version, configs), 0o644) };
       }
       case ResourceType.RESOURCE_TYPE_ACME_CHALLENGES: {
         const parsed = each(parseChallenge);

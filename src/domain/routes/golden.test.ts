@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { parseAllDocuments } from 'yaml';
 import type { RouteConfig } from '../../api/v1alpha1/index.js';
-import { parseRoutes, renderRoutesYaml } from '../../agent/routes.js';
+import { RoutesYamlRenderer, parseRoutes } from '../../agent/routes.js';
 import { configVersion } from '../../agent/versioning.js';
 import { withDefaults } from '../../validate/index.js';
 import { compileRoutes } from './compile.js';
@@ -79,10 +79,11 @@ function routesYaml(results: ReadonlyMap<string, RouteConfigResult>): string {
   }));
   const configs = resources.map((r) => ({
     resource: r.name,
+    version: r.version,
     // The agent's own check of a routes payload, as it runs on every update.
     config: parseRoutes(JSON.parse(new TextDecoder().decode(r.payload))),
   }));
-  return renderRoutesYaml(configVersion(resources), configs);
+  return new RoutesYamlRenderer().render(configVersion(resources), configs);
 }
 
 function golden(file: string, actual: string): void {

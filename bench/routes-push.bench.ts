@@ -7,9 +7,10 @@
  * RouteConfigs' status takes to settle, and then, at rest, one endpoint change (an EndpointSlice
  * update flipping one endpoint's readiness) → the last of the 10 agents applying the new routes
  * version, repeated. It runs twice: agents in this process beside the operator (as the end-to-end
- * tests run them), and agents in one child process, where this process's figures are the
+ * tests run them), and agents in child processes (one per core), where this process's figures are the
  * operator's own (both still share the machine's two cores).
  */
+import { availableParallelism } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { RouteConfigResource, statusOf, type RouteConfig } from '../src/api/v1alpha1/index.js';
 import type { Cluster } from '../src/envtest/cluster.js';
@@ -162,6 +163,8 @@ async function run(cluster: Cluster, where: AgentsWhere): Promise<Map<string, st
   const h = await startInProcessOperator(cluster, 'bench-routes', {
     gateways: GATEWAYS,
     agents: where,
+    // As in the push benchmark: one child per core, the agents dealt round-robin.
+    agentProcesses: availableParallelism(),
     countRouteEndpoints: true,
   });
   try {
@@ -352,7 +355,7 @@ export async function routesPushBenchmark(cluster: Cluster): Promise<string[]> {
   const results: Map<string, string>[] = [];
   for (const where of wheres) results.push(await run(cluster, where));
   const title = (w: AgentsWhere) =>
-    w === 'child' ? 'agents in a child process' : "agents in the operator's process";
+    w === 'child' ? 'agents in child processes (one per core)' : "agents in the operator's process";
   return [
     `${fmt(ROUTE_CONFIGS)} RouteConfigs (${ROUTES_PER_CONFIG} routes each, ${fmt(ROUTE_CONFIGS * ROUTES_PER_CONFIG)} routes), ${fmt(SERVICES)} headless Services, ${fmt(SERVICES * ENDPOINTS_PER_SERVICE)} endpoints (one EndpointSlice of ${ENDPOINTS_PER_SERVICE} per Service), created ${IN_FLIGHT} at a time (Services, then slices, then RouteConfigs); ${GATEWAYS} simulated gateways; operator with QUEUE_WORKERS default. Each endpoint change flips one endpoint's readiness in a different Service's slice (${ROUTES_PER_CONFIG * (ROUTE_CONFIGS / SERVICES)} RouteConfigs use each Service) once the previous change is everywhere and the operator's process is idle.`,
     '',

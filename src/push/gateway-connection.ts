@@ -55,6 +55,11 @@ export interface Outcome {
 
 export interface OutcomeEvent {
   readonly type: ConfigType | 'certificate';
+  /**
+   * The resources (or the certificate) whose outcome on this gateway changed: a new version
+   * applied, or gone; undefined when any of that type may have changed.
+   */
+  readonly changed?: ReadonlySet<string>;
   readonly accepted: boolean;
   /** From sending the update to its answer. */
   readonly latencyMs: number;
@@ -231,6 +236,7 @@ export class GatewayConnection {
     if (!type) return;
     const sent = this.sent.get(type);
     if (!sent || sent.nonce !== response.nonce) return; // an answer to an update since replaced
+    let changed: Set<string> | undefined;
     if (response.errorMessage) {
       const failed = new Map(response.resourceErrors.map((e) => [e.name, e.message]));
       const previous = this.outcomes.get(type);
@@ -250,11 +256,15 @@ export class GatewayConnection {
         reason: response.errorMessage,
       });
     } else {
+      const previous = this.outcomes.get(type);
       this.outcomes.set(type, { applied: sent.names });
+      // A cleared rejection may concern any resource; otherwise only the versions that moved.
+      if (previous && !previous.rejected) changed = movedVersions(previous.applied, sent.names);
     }
     this.sent.set(type, { ...sent, nonce: '' });
     this.events.onOutcome(this.gateway, {
       type,
+      ...(changed ? { changed } : {}),
       accepted: !response.errorMessage,
       latencyMs: this.clock.now() - sent.at,
     });
@@ -299,6 +309,7 @@ export class GatewayConnection {
           );
           this.events.onOutcome(this.gateway, {
             type: 'certificate',
+            changed: new Set([cert.name]),
             accepted: !error,
             latencyMs: this.clock.now() - started,
           });
@@ -319,4 +330,11 @@ function sameVersions(
 /** A view, not a copy: payloads can be megabytes and are sent to every gateway. */
 function asBuffer(bytes: Uint8Array): Buffer {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+function movedVersions(before: ReadonlyMap<string, string>, after: ReadonlyMap<string, string>): Set<string> {
+  const moved = new Set<string>();
+  for (const [name, version] of after) if (before.get(name) !== version) moved.add(name);
+  for (const name of before.keys()) if (!after.has(name)) moved.add(name);
+  return moved;
 }

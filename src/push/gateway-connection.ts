@@ -22,7 +22,7 @@ import { channelOptions, clientCredentials, GATEWAY_SERVER_NAME, type TlsMode } 
 import { Backoff } from '../runtime/backoff.js';
 import { systemClock, type Clock, type Timer } from '../runtime/clock.js';
 import type { Logger } from '../runtime/logger.js';
-import { chunkResources } from './chunks.js';
+import { SharedEncodingAgentClient, chunksOf } from './shared-encoding.js';
 
 export const PROTO_TYPES: Record<ConfigType, ResourceType> = {
   waf: ResourceType.RESOURCE_TYPE_WAF_RULES,
@@ -128,7 +128,7 @@ export class GatewayConnection {
   }
 
   private newClient(): GatewayAgentClient {
-    return new GatewayAgentClient(
+    return new SharedEncodingAgentClient(
       this.gateway.address,
       clientCredentials(this.tls()),
       channelOptions(GATEWAY_SERVER_NAME),
@@ -212,16 +212,12 @@ export class GatewayConnection {
       names: new Map(resources.map((r) => [r.name, r.version])),
     });
     let bytes = 0;
-    for (const chunk of chunkResources(resources)) {
+    for (const chunk of chunksOf(resources)) {
       const message: SyncConfigRequest = {
         type: PROTO_TYPES[type],
         version,
         nonce,
-        resources: chunk.resources.map((r) => ({
-          name: r.name,
-          version: r.version,
-          payload: asBuffer(r.payload),
-        })),
+        resources: chunk.resources,
         chunkIndex: chunk.index,
         chunkCount: chunk.count,
       };
@@ -328,10 +324,6 @@ function sameVersions(
 }
 
 /** A view, not a copy: payloads can be megabytes and are sent to every gateway. */
-function asBuffer(bytes: Uint8Array): Buffer {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-}
-
 function movedVersions(before: ReadonlyMap<string, string>, after: ReadonlyMap<string, string>): Set<string> {
   const moved = new Set<string>();
   for (const [name, version] of after) if (before.get(name) !== version) moved.add(name);

@@ -222,9 +222,13 @@ export class Pusher implements Component {
 }
 
 function concerns(owned: Owned, { type, changed }: OutcomeEvent): boolean {
-  const mine = (name: string) => !changed || changed.has(name);
-  if (type === 'certificate') return owned.certificates.some((c) => mine(c.name));
-  return owned.config.some((r) => r.type === type && mine(r.name));
+  // Plain loops: this runs for every owner on every ACK (5,000 RouteConfigs × 10 gateways).
+  if (type === 'certificate') {
+    for (const c of owned.certificates) if (!changed || changed.has(c.name)) return true;
+    return false;
+  }
+  for (const r of owned.config) if (r.type === type && (!changed || changed.has(r.name))) return true;
+  return false;
 }
 
 function sameLabels(a: Record<string, string>, b: Record<string, string>): boolean {

@@ -22,7 +22,6 @@ import {
   type RouteConfigResult,
   type ServiceJson,
 } from '../../domain/routes/index.js';
-import { contentVersion } from '../../domain/snapshot/snapshot.js';
 import { systemClock, type Clock } from '../../runtime/clock.js';
 import {
   Controller,
@@ -160,7 +159,7 @@ class RouteConfigReconciler {
             {
               type: 'routes',
               name: result.resourceName,
-              version: contentVersion(result.payload),
+              version: result.hash,
               payload: result.payload,
             },
           ]);

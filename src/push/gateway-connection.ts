@@ -323,7 +323,6 @@ function sameVersions(
   return applied.size === resources.length && resources.every((r) => applied.get(r.name) === r.version);
 }
 
-/** A view, not a copy: payloads can be megabytes and are sent to every gateway. */
 function movedVersions(before: ReadonlyMap<string, string>, after: ReadonlyMap<string, string>): Set<string> {
   const moved = new Set<string>();
   for (const [name, version] of after) if (before.get(name) !== version) moved.add(name);

@@ -37,6 +37,7 @@ export function chunksOf(resources: readonly ConfigResource[]): readonly Encodab
       resources: chunk.resources.map((r) => ({
         name: r.name,
         version: r.version,
+        // A view, not a copy: payloads can be megabytes.
         payload: Buffer.from(r.payload.buffer, r.payload.byteOffset, r.payload.byteLength),
       })),
     }));

@@ -61,10 +61,12 @@ export function instrumentAgent(
 ): void {
   const state = gateway.agent.state;
   const apply = state.apply.bind(state);
-  state.apply = async (type, version, resources) => {
+  state.apply = async (type, version, received, delta) => {
     const receivedAt = now();
-    const result = await apply(type, version, resources);
+    const result = await apply(type, version, received, delta);
     if (result.kind === 'ack' && result.changed) {
+      // The whole state now applied, also after an incremental update.
+      const resources = state.appliedResources(type);
       const update: AgentUpdate = {
         gateway: options.index ?? gateway.index,
         type,

@@ -133,7 +133,7 @@ export class AgentServer {
                   message: assembled.message,
                   resourceErrors: [],
                 }
-              : await state.apply(request.type, assembled.version, assembled.resources);
+              : await state.apply(request.type, assembled.version, assembled.resources, assembled.delta);
           const nonce = assembled.kind === 'complete' ? assembled.nonce : request.nonce;
           if (!open) return;
           call.write(answer(name, request, nonce, result));

@@ -16,12 +16,20 @@ export type Assembled =
       readonly version: string;
       readonly nonce: string;
       readonly resources: Resource[];
+      /** Set for an incremental update (see SyncConfigRequest.base_version). */
+      readonly delta?: Delta;
     }
   | { readonly kind: 'partial' }
   | { readonly kind: 'broken'; readonly message: string };
 
+export interface Delta {
+  readonly baseVersion: string;
+  readonly removed: readonly string[];
+}
+
 interface Pending {
   readonly version: string;
+  readonly delta: Delta | undefined;
   readonly count: number;
   next: number;
   readonly resources: Resource[];
@@ -40,7 +48,14 @@ export class ChunkAssembler {
     if (index >= count) return this.broken(type, `chunk_index ${index} is not below chunk_count ${count}`);
     if (index === 0) {
       // A new first chunk supersedes an update the worker abandoned half-way.
-      this.pending.set(type, { version, count, next: 1, resources: [...request.resources] });
+      const { baseVersion, removed } = request;
+      this.pending.set(type, {
+        version,
+        delta: baseVersion ? { baseVersion, removed } : undefined,
+        count,
+        next: 1,
+        resources: [...request.resources],
+      });
     } else {
       const pending = this.pending.get(type);
       if (!pending || pending.version !== version || pending.count !== count || pending.next !== index) {
@@ -58,7 +73,13 @@ export class ChunkAssembler {
     const current = this.pending.get(type) as Pending;
     if (current.next < count) return { kind: 'partial' };
     this.pending.delete(type);
-    return { kind: 'complete', version, nonce, resources: current.resources };
+    return {
+      kind: 'complete',
+      version,
+      nonce,
+      resources: current.resources,
+      ...(current.delta ? { delta: current.delta } : {}),
+    };
   }
 
   private broken(type: ResourceType, message: string): Assembled {

@@ -12,6 +12,7 @@ import { ResourceType, resourceTypeToJSON, type Resource } from '../generated/ga
 import type { Logger } from '../runtime/logger.js';
 import { ChallengeTable, parseChallenge, type Challenge } from './acme-challenges.js';
 import { writeFileAtomic } from './atomic-file.js';
+import type { Delta } from './chunk-assembler.js';
 import { parseJson } from './json-checks.js';
 import { RoutesYamlRenderer, parseRoutes, type NamedRoutes } from './routes.js';
 import { Serial } from './serial.js';
@@ -40,6 +41,8 @@ type Checked = { errors: ResourceError[] } | { write: () => Promise<void> };
 
 export class ConfigState {
   private readonly versions = new Map<ResourceType, string>();
+  /** The resources of each type's last applied state, the base of incremental updates. */
+  private readonly applied = new Map<ResourceType, ReadonlyMap<string, Resource>>();
   private readonly forced = new Map<ResourceType, string>();
   private readonly serial = new Serial();
   private readonly routesYaml = new RoutesYamlRenderer();
@@ -83,8 +86,42 @@ export class ConfigState {
     }
   }
 
-  apply(type: ResourceType, version: string, resources: readonly Resource[]): Promise<ApplyResult> {
-    return this.serial.run(() => this.applyNow(type, version, resources));
+  /**
+   * Applies the complete state of `type`, or with `delta` an incremental update merged into the
+   * state this agent applied last; the result is checked as a whole either way.
+   */
+  apply(
+    type: ResourceType,
+    version: string,
+    resources: readonly Resource[],
+    delta?: Delta,
+  ): Promise<ApplyResult> {
+    return this.serial.run(() => {
+      if (!delta) return this.applyNow(type, version, resources);
+      const merged = this.merge(type, resources, delta);
+      return typeof merged === 'string'
+        ? Promise.resolve(this.nack(type, version, merged))
+        : this.applyNow(type, version, merged);
+    });
+  }
+
+  /** What this agent applied last of `type`, as received; empty after a restart. */
+  appliedResources(type: ResourceType): readonly Resource[] {
+    return [...(this.applied.get(type)?.values() ?? [])];
+  }
+
+  private merge(type: ResourceType, changed: readonly Resource[], delta: Delta): Resource[] | string {
+    const base = this.applied.get(type);
+    const held = this.appliedVersion(type);
+    if (!base || held !== delta.baseVersion) {
+      return `incremental update from version ${delta.baseVersion || '(none)'}, but this agent ${
+        base ? `holds version ${held || '(none)'}` : 'has not received a complete state since it started'
+      }; the complete state is needed`;
+    }
+    const merged = new Map(base);
+    for (const name of delta.removed) merged.delete(name);
+    for (const r of changed) merged.set(r.name, r);
+    return [...merged.values()];
   }
 
   private async applyNow(
@@ -92,12 +129,9 @@ export class ConfigState {
     version: string,
     resources: readonly Resource[],
   ): Promise<ApplyResult> {
-    const lastGood = this.appliedVersion(type);
     const typeName = resourceTypeToJSON(type);
-    const nack = (message: string, resourceErrors: ResourceError[] = []): ApplyResult => {
-      this.logger.warn('update rejected', { type: typeName, version, keeping: lastGood, reason: message });
-      return { kind: 'nack', version: lastGood, message, resourceErrors };
-    };
+    const nack = (message: string, resourceErrors: ResourceError[] = []): ApplyResult =>
+      this.nack(type, version, message, resourceErrors);
     if (!SUPPORTED.includes(type)) return nack(`unsupported resource type ${typeName}`);
     const seen = new Set<string>();
     const duplicates = resources
@@ -124,7 +158,11 @@ export class ConfigState {
       this.forced.delete(type);
       return nack(forced);
     }
-    if (version === lastGood) return { kind: 'ack', version, changed: false };
+    if (version === this.appliedVersion(type)) {
+      // After a restart only the version was known; now the resources are too.
+      this.applied.set(type, new Map(resources.map((r) => [r.name, r])));
+      return { kind: 'ack', version, changed: false };
+    }
     const checked = this.check(type, version, resources);
     if ('errors' in checked) {
       const first = checked.errors[0] ?? { name: '', message: '' };
@@ -139,8 +177,25 @@ export class ConfigState {
       return nack(`could not apply ${typeName}: ${(error as Error).message}`);
     }
     this.versions.set(type, version);
+    this.applied.set(type, new Map(resources.map((r) => [r.name, r])));
     this.logger.info('update applied', { type: typeName, version, resources: resources.length });
     return { kind: 'ack', version, changed: true };
+  }
+
+  private nack(
+    type: ResourceType,
+    version: string,
+    message: string,
+    resourceErrors: ResourceError[] = [],
+  ): ApplyResult {
+    const lastGood = this.appliedVersion(type);
+    this.logger.warn('update rejected', {
+      type: resourceTypeToJSON(type),
+      version,
+      keeping: lastGood,
+      reason: message,
+    });
+    return { kind: 'nack', version: lastGood, message, resourceErrors };
   }
 
   /** All resources checked, so one NACK lists every problem, not just the first. */

@@ -197,6 +197,76 @@ describe('agent SyncConfig', () => {
     expect(answer.errorMessage).to.equal('unsupported resource type RESOURCE_TYPE_UNSPECIFIED');
   });
 
+  describe('incremental updates', () => {
+    const site = (n: number) =>
+      jsonResource(`default/site-${n}`, { hostnames: [`site-${n}.example.com`], routes: [] });
+    const routesFile = async () =>
+      parse(await readFile(join(agent.dir, 'routes.yaml'), 'utf8')) as {
+        version: string;
+        route_configs: { name: string }[];
+      };
+
+    it('merges changed and removed resources into the state it acknowledged last', async () => {
+      const base = update(ROUTES, [site(1), site(2), site(3)]);
+      expect(await session.exchange(base)).to.include({ version: base.version, errorMessage: '' });
+      const changed = jsonResource('default/site-2', { hostnames: ['moved.example.com'], routes: [] });
+      const next = configVersion([site(1), changed, site(4)]);
+      const answer = await session.exchange(
+        update(ROUTES, [changed, site(4)], {
+          version: next,
+          baseVersion: base.version,
+          removed: ['default/site-3'],
+        }),
+      );
+      expect(answer).to.include({ version: next, errorMessage: '' });
+      const file = await routesFile();
+      expect(file.version).to.equal(next);
+      expect(file.route_configs.map((c) => c.name)).to.deep.equal([
+        'default/site-1',
+        'default/site-2',
+        'default/site-4',
+      ]);
+    });
+
+    it('NACKs an update built on a version it does not hold, and keeps its state', async () => {
+      const held = agent.agent.appliedVersions()['RESOURCE_TYPE_ROUTES'];
+      const answer = await session.exchange(
+        update(ROUTES, [site(5)], { version: 'whatever', baseVersion: 'some-other-version', removed: [] }),
+      );
+      expect(answer.version).to.equal(held);
+      expect(answer.errorMessage).to.equal(
+        `incremental update from version some-other-version, but this agent holds version ${held ?? ''}; the complete state is needed`,
+      );
+      expect((await routesFile()).version).to.equal(held);
+    });
+
+    it('NACKs an incremental update whose merged state does not hash to its version', async () => {
+      const held = agent.agent.appliedVersions()['RESOURCE_TYPE_ROUTES'] ?? '';
+      const answer = await session.exchange(
+        update(ROUTES, [site(6)], { version: configVersion([site(6)]), baseVersion: held, removed: [] }),
+      );
+      expect(answer.errorMessage).to.match(/does not match the content hash/);
+      expect((await routesFile()).version).to.equal(held);
+    });
+
+    it('after a restart, asks for the complete state before any increment', async () => {
+      const held = agent.agent.appliedVersions()['RESOURCE_TYPE_ROUTES'] ?? '';
+      const restarted = await startTestAgent({ dir: agent.dir });
+      const client2 = agentClient(restarted.agent.address, (await agentPki()).worker);
+      const session2 = new SyncSession(client2);
+      try {
+        const answer = await session2.exchange(
+          update(ROUTES, [site(7)], { version: 'v', baseVersion: held, removed: [] }),
+        );
+        expect(answer.errorMessage).to.match(/has not received a complete state since it started/);
+      } finally {
+        session2.close();
+        client2.close();
+        await restarted.stop();
+      }
+    });
+  });
+
   it('knows its last good versions from the files after a restart', async () => {
     const versions = agent.agent.appliedVersions();
     const restarted = await startTestAgent({ dir: agent.dir });

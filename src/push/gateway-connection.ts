@@ -81,7 +81,14 @@ export class GatewayConnection {
   private desired: GatewaySnapshot | undefined;
   private readonly sent = new Map<
     ConfigType,
-    { version: string; nonce: string; at: number; names: Map<string, string> }
+    {
+      version: string;
+      nonce: string;
+      at: number;
+      /** Every resource of the state this update leads to, name → version. */
+      names: Map<string, string>;
+      incremental: boolean;
+    }
   >();
   private readonly outcomes = new Map<ConfigType, Outcome>();
   private readonly certificates = new Map<string, { version: string; error?: string }>();
@@ -205,14 +212,11 @@ export class GatewayConnection {
 
   private send(type: ConfigType, version: string, resources: readonly ConfigResource[]): void {
     const nonce = randomUUID();
-    this.sent.set(type, {
-      version,
-      nonce,
-      at: this.clock.now(),
-      names: new Map(resources.map((r) => [r.name, r.version])),
-    });
+    const names = new Map(resources.map((r) => [r.name, r.version]));
+    const delta = this.deltaFrom(type, resources, names);
+    this.sent.set(type, { version, nonce, at: this.clock.now(), names, incremental: delta !== undefined });
     let bytes = 0;
-    for (const chunk of chunksOf(resources)) {
+    for (const chunk of chunksOf(delta?.changed ?? resources)) {
       const message: SyncConfigRequest = {
         type: PROTO_TYPES[type],
         version,
@@ -220,11 +224,33 @@ export class GatewayConnection {
         resources: chunk.resources,
         chunkIndex: chunk.index,
         chunkCount: chunk.count,
+        baseVersion: delta?.baseVersion ?? '',
+        removed: delta?.removed ?? [],
       };
       bytes += chunk.bytes;
       this.stream?.write(message);
     }
     this.events.onSent?.(this.gateway, type, bytes);
+  }
+
+  /**
+   * An incremental update when the pod acknowledged the last update of this type (so it holds
+   * exactly that state) and most of the state is unchanged: one endpoint change then sends one
+   * RouteConfig, not all of them. Otherwise, and after a reconnect, the complete state.
+   */
+  private deltaFrom(
+    type: ConfigType,
+    resources: readonly ConfigResource[],
+    names: ReadonlyMap<string, string>,
+  ): { baseVersion: string; changed: ConfigResource[]; removed: string[] } | undefined {
+    const last = this.sent.get(type);
+    const outcome = this.outcomes.get(type);
+    if (!last || last.nonce !== '' || !outcome || outcome.rejected || outcome.applied !== last.names)
+      return undefined;
+    const changed = resources.filter((r) => last.names.get(r.name) !== r.version);
+    const removed = [...last.names.keys()].filter((name) => !names.has(name));
+    if ((changed.length + removed.length) * 2 > resources.length) return undefined;
+    return { baseVersion: last.version, changed, removed };
   }
 
   private onResponse(response: SyncConfigResponse): void {
@@ -233,6 +259,18 @@ export class GatewayConnection {
     const sent = this.sent.get(type);
     if (!sent || sent.nonce !== response.nonce) return; // an answer to an update since replaced
     let changed: Set<string> | undefined;
+    if (response.errorMessage && sent.incremental) {
+      // The pod could not build on its state (or refused the change): send it the complete
+      // state once; a refusal of that is recorded as usual.
+      this.logger.info('incremental update refused; sending the complete state', {
+        gateway: this.gateway.name,
+        type,
+        reason: response.errorMessage,
+      });
+      this.sent.delete(type);
+      this.flush();
+      return;
+    }
     if (response.errorMessage) {
       const failed = new Map(response.resourceErrors.map((e) => [e.name, e.message]));
       const previous = this.outcomes.get(type);

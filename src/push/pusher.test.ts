@@ -6,6 +6,7 @@ import { agentPki, wafRule } from '../../test/support/agent-fixtures.js';
 import { eventually } from '../../test/support/grpc-fixtures.js';
 import { startSimulatedGateways, type SimulatedGateways } from '../agent/simulator.js';
 import { contentVersion, type ConfigResource } from '../domain/snapshot/snapshot.js';
+import { ResourceType } from '../generated/gateway/worker/v1/resources.js';
 import { silentLogger } from '../runtime/logger.js';
 import { Pusher } from './pusher.js';
 
@@ -62,12 +63,48 @@ describe('Pusher status notifications (real agents over mTLS)', () => {
     expect(new Set(told)).to.deep.equal(new Set(['WafRuleSet:a/one']));
   });
 
+  it('sends a change to a few of many resources as an increment on the acknowledged state, and the complete state when the gateway refuses it', async () => {
+    const gateway = sim.gateways[0];
+    if (!gateway) throw new Error('no gateway');
+    const state = gateway.agent.state;
+    const apply = state.apply.bind(state);
+    const received: { resources: number; incremental: boolean }[] = [];
+    state.apply = (type, version, resources, delta) => {
+      if (type === ResourceType.RESOURCE_TYPE_WAF_RULES)
+        received.push({ resources: resources.length, incremental: delta !== undefined });
+      return apply(type, version, resources, delta);
+    };
+    const owners = ['c/1', 'c/2', 'c/3', 'c/4'];
+    const synced = (what: string) =>
+      eventually(what, () => owners.every((o) => pusher.status(`WafRuleSet:${o}`).summary === '2/2'));
+    for (const o of owners)
+      pusher.publish(`WafRuleSet:${o}`, undefined, [ruleSet(o, `r-${o.replace('/', '-')}`)]);
+    await synced('four more rule sets on both gateways');
+    received.length = 0;
+
+    pusher.publish('WafRuleSet:c/2', undefined, [ruleSet('c/2', 'r-c-2', 'extra')]);
+    await synced('the changed rule set on both gateways');
+    // One changed resource of the six (a/one, b/two and c/1-4) travels, not all six.
+    expect(received).to.deep.equal([{ resources: 1, incremental: true }]);
+    expect(state.appliedResources(ResourceType.RESOURCE_TYPE_WAF_RULES)).to.have.length(6);
+
+    received.length = 0;
+    gateway.rejectNext(ResourceType.RESOURCE_TYPE_WAF_RULES, 'not now');
+    pusher.publish('WafRuleSet:c/3', undefined, [ruleSet('c/3', 'r-c-3', 'extra')]);
+    await synced('the next change on both gateways, through the complete state');
+    expect(received).to.deep.equal([
+      { resources: 1, incremental: true },
+      { resources: 6, incremental: false },
+    ]);
+  });
+
   it('tells every owner on a gateway when that gateway goes away', async () => {
     told.length = 0;
     const [first] = sim.gateways;
     if (!first) throw new Error('no gateway');
     pusher.setGateways([{ name: first.name, address: first.address, labels: {} }]);
-    await eventually('both owners told', () => new Set(told).size === 2);
+    // a/one, b/two and c/1-4 all lost a gateway.
+    await eventually('all six owners told', () => new Set(told).size === 6);
     expect(pusher.status('WafRuleSet:b/two').summary).to.equal('1/1');
   });
 });

@@ -31,6 +31,8 @@ describe('shared encoding of SyncConfig updates', () => {
         resources: chunk.resources,
         chunkIndex: chunk.index,
         chunkCount: chunk.count,
+        baseVersion: '',
+        removed: [],
       };
       const bytes = serializeSyncConfig(request);
       expect(bytes.length).to.be.below(4 * 1024 * 1024);
@@ -46,6 +48,8 @@ describe('shared encoding of SyncConfig updates', () => {
       resources: [],
       chunkIndex: 0,
       chunkCount: 1,
+      baseVersion: 'v1',
+      removed: ['ns/gone'],
     };
     expect(serializeSyncConfig(request)).to.deep.equal(
       Buffer.from(SyncConfigRequest.encode(request).finish()),

@@ -180,6 +180,8 @@ export function update(
     resources,
     chunkIndex: 0,
     chunkCount: 1,
+    baseVersion: '',
+    removed: [],
     ...extra,
   };
 }

@@ -42,11 +42,22 @@ export interface SyncConfigRequest {
   version: string;
   /** Unique per message; the agent echoes it so replies match updates. */
   nonce: string;
-  /** Every resource of this type the agent should have; what is absent is removed. */
+  /**
+   * Every resource of this type the agent should have; what is absent is removed (see
+   * base_version for incremental updates).
+   */
   resources: Resource[];
   /** Large states are split: the agent applies the update once the last chunk arrived. */
   chunkIndex: number;
   chunkCount: number;
+  /**
+   * Set for an incremental update: the version this one builds on, which the agent acknowledged
+   * last. `resources` then holds only the resources added or changed since, and `removed` names
+   * those that are gone; `version` is still the hash of the complete state after merging. An agent
+   * that does not hold `base_version` NACKs, and the worker sends the complete state instead.
+   */
+  baseVersion: string;
+  removed: string[];
 }
 
 export interface SyncConfigResponse {
@@ -205,7 +216,7 @@ export const ApplyCertificateResponse: MessageFns<ApplyCertificateResponse> = {
 };
 
 function createBaseSyncConfigRequest(): SyncConfigRequest {
-  return { type: 0, version: "", nonce: "", resources: [], chunkIndex: 0, chunkCount: 0 };
+  return { type: 0, version: "", nonce: "", resources: [], chunkIndex: 0, chunkCount: 0, baseVersion: "", removed: [] };
 }
 
 export const SyncConfigRequest: MessageFns<SyncConfigRequest> = {
@@ -227,6 +238,12 @@ export const SyncConfigRequest: MessageFns<SyncConfigRequest> = {
     }
     if (message.chunkCount !== 0) {
       writer.uint32(48).uint32(message.chunkCount);
+    }
+    if (message.baseVersion !== "") {
+      writer.uint32(58).string(message.baseVersion);
+    }
+    for (const v of message.removed) {
+      writer.uint32(66).string(v!);
     }
     return writer;
   },
@@ -292,6 +309,22 @@ export const SyncConfigRequest: MessageFns<SyncConfigRequest> = {
             message.chunkCount = reader.uint32();
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.baseVersion = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.removed.push(reader.string());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -322,6 +355,14 @@ export const SyncConfigRequest: MessageFns<SyncConfigRequest> = {
         : isSet(object.chunk_count)
         ? globalThis.Number(object.chunk_count)
         : 0,
+      baseVersion: isSet(object.baseVersion)
+        ? globalThis.String(object.baseVersion)
+        : isSet(object.base_version)
+        ? globalThis.String(object.base_version)
+        : "",
+      removed: globalThis.Array.isArray(object?.removed)
+        ? object.removed.map((e: any) => globalThis.String(e))
+        : [],
     };
   },
 
@@ -345,6 +386,12 @@ export const SyncConfigRequest: MessageFns<SyncConfigRequest> = {
     if (message.chunkCount !== 0) {
       obj.chunkCount = Math.round(message.chunkCount);
     }
+    if (message.baseVersion !== "") {
+      obj.baseVersion = message.baseVersion;
+    }
+    if (message.removed?.length) {
+      obj.removed = message.removed;
+    }
     return obj;
   },
 
@@ -359,6 +406,8 @@ export const SyncConfigRequest: MessageFns<SyncConfigRequest> = {
     message.resources = object.resources?.map((e) => Resource.fromPartial(e)) || [];
     message.chunkIndex = object.chunkIndex ?? 0;
     message.chunkCount = object.chunkCount ?? 0;
+    message.baseVersion = object.baseVersion ?? "";
+    message.removed = object.removed?.map((e) => e) || [];
     return message;
   },
 };

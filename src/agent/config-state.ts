@@ -13,7 +13,7 @@ import type { Logger } from '../runtime/logger.js';
 import { ChallengeTable, parseChallenge, type Challenge } from './acme-challenges.js';
 import { writeFileAtomic } from './atomic-file.js';
 import type { Delta } from './chunk-assembler.js';
-import { parseJson } from './json-checks.js';
+import { parseJson, type JsonObject } from './json-checks.js';
 import { RoutesYamlRenderer, parseRoutes, type NamedRoutes } from './routes.js';
 import { Serial } from './serial.js';
 import { configVersion } from './versioning.js';
@@ -46,6 +46,7 @@ export class ConfigState {
   private readonly forced = new Map<ResourceType, string>();
   private readonly serial = new Serial();
   private readonly routesYaml = new RoutesYamlRenderer();
+  private parsedRoutes = new Map<string, { readonly payload: Buffer; readonly config: JsonObject }>();
   readonly challenges = new ChallengeTable();
 
   constructor(
@@ -201,10 +202,10 @@ export class ConfigState {
   /** All resources checked, so one NACK lists every problem, not just the first. */
   private check(type: ResourceType, version: string, resources: readonly Resource[]): Checked {
     const errors: ResourceError[] = [];
-    const each = <T>(parse: (payload: unknown) => T): { resource: string; value: T }[] =>
+    const each = <T>(parse: (resource: Resource) => T): { resource: string; value: T }[] =>
       resources.flatMap((r) => {
         try {
-          return [{ resource: r.name, value: parse(parseJson(r.payload)) }];
+          return [{ resource: r.name, value: parse(r) }];
         } catch (error) {
           errors.push({ name: r.name, message: (error as Error).message });
           return [];
@@ -221,19 +222,30 @@ export class ConfigState {
         return { write };
       }
       case ResourceType.RESOURCE_TYPE_ROUTES: {
-        const versions = new Map(resources.map((r) => [r.name, r.version]));
-        const configs: NamedRoutes[] = each(parseRoutes).map((c) => ({
-          resource: c.resource,
-          version: versions.get(c.resource) ?? '',
-          config: c.value,
-        }));
+        // A payload identical to one applied before was checked then: its parsed object is
+        // reused, and so is its rendering.
+        const parsed = new Map<string, { payload: Buffer; config: JsonObject }>();
+        const known = this.parsedRoutes;
+        const configs: NamedRoutes[] = each((r) => {
+          const before = known.get(r.name);
+          const config = before?.payload.equals(r.payload)
+            ? before.config
+            : parseRoutes(parseJson(r.payload));
+          parsed.set(r.name, { payload: r.payload, config });
+          return config;
+        }).map((c) => ({ resource: c.resource, config: c.value }));
         const path = join(this.dir, ROUTES_FILE);
         return errors.length > 0
           ? { errors }
-          : { write: () => writeFileAtomic(path, this.routesYaml.render(version, configs), 0o644) };
+          : {
+              write: async () => {
+                await writeFileAtomic(path, this.routesYaml.render(version, configs), 0o644);
+                this.parsedRoutes = parsed;
+              },
+            };
       }
       case ResourceType.RESOURCE_TYPE_ACME_CHALLENGES: {
-        const parsed = each(parseChallenge);
+        const parsed = each((r) => parseChallenge(parseJson(r.payload)));
         const owner = new Map<string, string>();
         for (const { resource, value } of parsed) {
           const first = owner.get(value.token);

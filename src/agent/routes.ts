@@ -7,8 +7,6 @@ import { PayloadProblem, array, type JsonObject } from './json-checks.js';
 
 export interface NamedRoutes {
   readonly resource: string;
-  /** The payload's content hash. */
-  readonly version: string;
   readonly config: JsonObject;
 }
 
@@ -37,21 +35,21 @@ const OPTIONS = { defaultStringType: 'QUOTE_DOUBLE', defaultKeyType: 'PLAIN', li
  * routes.yaml, whose `version` is the applied content hash, so the file on disk says which update
  * it holds. The yaml library needs about a millisecond per RouteConfig (6 s for 5,000) and an
  * endpoint change alters only a few, so each RouteConfig is rendered on its own and remembered
- * by its payload version until an update leaves it out; the file is the same as rendering the
- * whole document at once.
+ * for as long as the caller hands in the same parsed object; the file is the same as rendering
+ * the whole document at once.
  */
 export class RoutesYamlRenderer {
-  private fragments = new Map<string, { readonly version: string; readonly text: string }>();
+  private fragments = new Map<string, { readonly config: JsonObject; readonly text: string }>();
 
   render(version: string, configs: readonly NamedRoutes[]): string {
     const sorted = [...configs].sort((a, b) =>
       a.resource < b.resource ? -1 : a.resource > b.resource ? 1 : 0,
     );
-    const next = new Map<string, { version: string; text: string }>();
+    const next = new Map<string, { config: JsonObject; text: string }>();
     const items = sorted.map((c) => {
       const known = this.fragments.get(c.resource);
-      const text = known?.version === c.version ? known.text : item(c);
-      next.set(c.resource, { version: c.version, text });
+      const text = known?.config === c.config ? known.text : item(c);
+      next.set(c.resource, { config: c.config, text });
       return text;
     });
     this.fragments = next;

@@ -203,7 +203,7 @@ describe('agent SyncConfig', () => {
     const routesFile = async () =>
       parse(await readFile(join(agent.dir, 'routes.yaml'), 'utf8')) as {
         version: string;
-        route_configs: { name: string }[];
+        route_configs: { name: string; hostnames: string[] }[];
       };
 
     it('merges changed and removed resources into the state it acknowledged last', async () => {
@@ -221,10 +221,10 @@ describe('agent SyncConfig', () => {
       expect(answer).to.include({ version: next, errorMessage: '' });
       const file = await routesFile();
       expect(file.version).to.equal(next);
-      expect(file.route_configs.map((c) => c.name)).to.deep.equal([
-        'default/site-1',
-        'default/site-2',
-        'default/site-4',
+      expect(file.route_configs.map((c) => [c.name, c.hostnames[0]])).to.deep.equal([
+        ['default/site-1', 'site-1.example.com'],
+        ['default/site-2', 'moved.example.com'],
+        ['default/site-4', 'site-4.example.com'],
       ]);
     });
 

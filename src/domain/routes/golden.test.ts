@@ -79,7 +79,6 @@ function routesYaml(results: ReadonlyMap<string, RouteConfigResult>): string {
   }));
   const configs = resources.map((r) => ({
     resource: r.name,
-    version: r.version,
     // The agent's own check of a routes payload, as it runs on every update.
     config: parseRoutes(JSON.parse(new TextDecoder().decode(r.payload))),
   }));

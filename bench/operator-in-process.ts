@@ -15,14 +15,11 @@ import { buildOperator } from '../src/cli/operator.js';
 import { loadConfig, type Config } from '../src/config/index.js';
 import type { Cluster } from '../src/envtest/cluster.js';
 import { freePort } from '../src/envtest/ports.js';
-import type { TlsMaterial } from '../src/grpc/credentials.js';
-import { AGENT_TLS_SECRET } from '../src/push/mtls-ca.js';
 import { KubeClient } from '../src/runtime/kube/client.js';
-import { isNotFound } from '../src/runtime/kube/errors.js';
-import { CoreTypes, type KubeObject } from '../src/runtime/kube/resource.js';
+import { CoreTypes } from '../src/runtime/kube/resource.js';
 import { createLogger, silentLogger, type LogLevel } from '../src/runtime/logger.js';
 import type { Operator } from '../src/runtime/operator.js';
-import { startGatewayPods } from '../test/support/gateway-pods.js';
+import { agentTlsFromOperator, createGatewayPods, startGatewayPods } from '../test/support/gateway-pods.js';
 import { AgentUpdates, instrumentAgent } from './agent-updates.js';
 import { startAgentProcesses } from './push-agent-processes.js';
 
@@ -155,29 +152,6 @@ async function scrape(
   return sum;
 }
 
-const b64 = (s: string | undefined): string => Buffer.from(s ?? '', 'base64').toString('utf8');
-
-/** The agents' certificate, once the operator has written it (as startGatewayPods reads it). */
-async function agentTls(client: KubeClient, namespace: string): Promise<TlsMaterial> {
-  type Secret = KubeObject & { data?: Record<string, string> };
-  for (let i = 0; i < 300; i++) {
-    const secret = await client
-      .get<Secret>(CoreTypes.secret, namespace, AGENT_TLS_SECRET)
-      .catch((error: unknown) => {
-        if (isNotFound(error)) return undefined;
-        throw error;
-      });
-    if (secret)
-      return {
-        caPem: b64(secret.data?.['ca.crt']),
-        certPem: b64(secret.data?.['tls.crt']),
-        keyPem: b64(secret.data?.['tls.key']),
-      };
-    await sleep(100);
-  }
-  throw new Error(`the operator did not write Secret ${namespace}/${AGENT_TLS_SECRET}`);
-}
-
 async function startChildAgents(
   client: KubeClient,
   namespace: string,
@@ -188,7 +162,7 @@ async function startChildAgents(
   const dirRoot = mkdtempSync(join(tmpdir(), 'bench-gateways-'));
   const children = await startAgentProcesses({
     count: options.gateways,
-    tls: await agentTls(client, namespace),
+    tls: await agentTlsFromOperator(client, namespace),
     dirRoot,
     processes: options.agentProcesses ?? 1,
     port,
@@ -201,19 +175,7 @@ async function startChildAgents(
     rmSync(dirRoot, { recursive: true, force: true });
   };
   try {
-    for (const gateway of children.gateways) {
-      await client.create(CoreTypes.pod, {
-        metadata: { namespace, name: gateway.name, labels: { 'app.kubernetes.io/name': 'gateway' } },
-        spec: { containers: [{ name: 'gateway', image: 'awesomeapibrasil/gateway:demo' }] },
-      });
-      await client.mergePatch(
-        CoreTypes.pod,
-        namespace,
-        gateway.name,
-        { status: { podIP: gateway.host, conditions: [{ type: 'Ready', status: 'True' }] } },
-        'status',
-      );
-    }
+    await createGatewayPods(client, namespace, children.gateways);
   } catch (error) {
     await stop();
     throw error;

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startSimulatedGateways, type SimulatedGateways } from '../../src/agent/simulator.js';
+import type { TlsMaterial } from '../../src/grpc/credentials.js';
 import { AGENT_TLS_SECRET } from '../../src/push/mtls-ca.js';
 import type { KubeClient } from '../../src/runtime/kube/client.js';
 import { isNotFound } from '../../src/runtime/kube/errors.js';
@@ -31,9 +32,27 @@ export async function startGatewayPods(
   /** Where the operator keeps the agents' TLS Secret: its own namespace (POD_NAMESPACE). */
   operatorNamespace = namespace,
 ): Promise<GatewayPods> {
-  let secret: (KubeObject & { data?: Record<string, string> }) | undefined;
-  for (let i = 0; i < 300 && !secret; i++) {
-    secret = await client
+  const tls = await agentTlsFromOperator(client, operatorNamespace);
+  const dirRoot = mkdtempSync(join(tmpdir(), 'gateway-worker-gateways-'));
+  const simulated = await startSimulatedGateways({ count, tls, dirRoot, port, httpPort });
+  await createGatewayPods(client, namespace, simulated.gateways);
+  return {
+    simulated,
+    dirRoot,
+    async stop() {
+      await simulated.stop();
+      rmSync(dirRoot, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The agents' certificate, once the operator has written its Secret (it does so at start). */
+export async function agentTlsFromOperator(
+  client: KubeClient,
+  operatorNamespace: string,
+): Promise<TlsMaterial> {
+  for (let i = 0; i < 300; i++) {
+    const secret = await client
       .get<KubeObject & { data?: Record<string, string> }>(
         CoreTypes.secret,
         operatorNamespace,
@@ -43,17 +62,24 @@ export async function startGatewayPods(
         if (isNotFound(error)) return undefined;
         throw error;
       });
-    if (!secret) await sleep(100);
+    if (secret)
+      return {
+        caPem: b64(secret.data?.['ca.crt']),
+        certPem: b64(secret.data?.['tls.crt']),
+        keyPem: b64(secret.data?.['tls.key']),
+      };
+    await sleep(100);
   }
-  if (!secret) throw new Error(`the operator did not write Secret ${operatorNamespace}/${AGENT_TLS_SECRET}`);
-  const tls = {
-    caPem: b64(secret.data?.['ca.crt']),
-    certPem: b64(secret.data?.['tls.crt']),
-    keyPem: b64(secret.data?.['tls.key']),
-  };
-  const dirRoot = mkdtempSync(join(tmpdir(), 'gateway-worker-gateways-'));
-  const simulated = await startSimulatedGateways({ count, tls, dirRoot, port, httpPort });
-  for (const gateway of simulated.gateways) {
+  throw new Error(`the operator did not write Secret ${operatorNamespace}/${AGENT_TLS_SECRET}`);
+}
+
+/** Ready gateway Pods whose status.podIP is each agent's address, as a kubelet would report. */
+export async function createGatewayPods(
+  client: KubeClient,
+  namespace: string,
+  gateways: readonly { readonly name: string; readonly host: string }[],
+): Promise<void> {
+  for (const gateway of gateways) {
     await client.create(CoreTypes.pod, {
       metadata: { namespace, name: gateway.name, labels: { 'app.kubernetes.io/name': 'gateway' } },
       spec: { containers: [{ name: 'gateway', image: 'awesomeapibrasil/gateway:demo' }] },
@@ -66,12 +92,4 @@ export async function startGatewayPods(
       'status',
     );
   }
-  return {
-    simulated,
-    dirRoot,
-    async stop() {
-      await simulated.stop();
-      rmSync(dirRoot, { recursive: true, force: true });
-    },
-  };
 }

@@ -14,7 +14,7 @@ import {
   wafRule,
   type TestAgent,
 } from '../../test/support/agent-fixtures.js';
-import { REPO_ROOT } from '../envtest/assets.js';
+import { GATEWAY_RULES_FILE } from '../../test/fixtures/gateway-reference/paths.js';
 import { configVersion } from './versioning.js';
 
 const WAF = ResourceType.RESOURCE_TYPE_WAF_RULES;
@@ -128,9 +128,7 @@ describe('agent SyncConfig', () => {
   });
 
   it("writes waf-rules.yaml from the gateway's own reference file with the same rules", async () => {
-    const reference = parse(
-      await readFile(join(REPO_ROOT, '..', 'shared', 'gateway-reference', 'waf-rules.yaml'), 'utf8'),
-    ) as {
+    const reference = parse(await readFile(GATEWAY_RULES_FILE, 'utf8')) as {
       rules: Record<string, unknown>[];
     };
     const request = update(WAF, [jsonResource('gateway/reference', reference)]);

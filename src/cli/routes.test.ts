@@ -1,17 +1,13 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { parseAllDocuments } from 'yaml';
 import type { RouteConfig } from '../api/v1alpha1/index.js';
 import { compileRoutes } from '../domain/routes/index.js';
 import { validateText, withDefaults } from '../validate/index.js';
 import { main, type Output } from './main.js';
-
-const REPO = fileURLToPath(new URL('../../', import.meta.url));
-/** Where CI has the gateway's own configuration: beside the repository. */
-const GATEWAY_YAML = join(REPO, '../shared/gateway-reference/gateway.yaml');
+import { GATEWAY_CONFIG_FILE } from '../../test/fixtures/gateway-reference/paths.js';
 
 async function run(argv: string[]): Promise<{ code: number; stdout: string; stderr: string[] }> {
   let stdout = '';
@@ -100,7 +96,7 @@ describe('gateway-worker routes import (CLI)', () => {
   after(() => rm(dir, { recursive: true, force: true }));
 
   it("imports the gateway's upstream section as one RouteConfig that validates and compiles", async () => {
-    const { code, stdout, stderr } = await run(['routes', 'import', '--gateway-config', GATEWAY_YAML]);
+    const { code, stdout, stderr } = await run(['routes', 'import', '--gateway-config', GATEWAY_CONFIG_FILE]);
     expect(code).to.equal(0);
     expect(validateText(stdout).problems).to.deep.equal([]);
     const [manifest, ...rest] = documents(stdout);
@@ -166,7 +162,7 @@ describe('gateway-worker routes import (CLI)', () => {
       'routes',
       'import',
       '--gateway-config',
-      GATEWAY_YAML,
+      GATEWAY_CONFIG_FILE,
       '--hostname',
       'api.example.org',
       '--namespace=edge',

@@ -13,7 +13,7 @@ import {
   type Published,
 } from '../domain/snapshot/snapshot.js';
 import type { TlsMode } from '../grpc/credentials.js';
-import { matchesSelector, type LabelSelector } from '../domain/label-selector.js';
+import { matchesSelector, type LabelSelector } from '../api/meta/label-selector.js';
 import { systemClock, type Clock, type Timer } from '../runtime/clock.js';
 import type { Component } from '../runtime/component.js';
 import type { Logger } from '../runtime/logger.js';

@@ -4,7 +4,7 @@
  * they all applied it, so the CA is told to look only when every gateway can answer.
  */
 import type { Http01Publisher } from '../../acme/index.js';
-import type { LabelSelector } from '../../domain/label-selector.js';
+import type { LabelSelector } from '../../api/meta/label-selector.js';
 import { contentVersion, type ConfigResource } from '../../domain/snapshot/snapshot.js';
 import type { Clock } from '../../runtime/clock.js';
 import type { Publisher } from '../publisher.js';

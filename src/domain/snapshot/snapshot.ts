@@ -4,7 +4,7 @@
  * layer turns snapshots into messages, the controllers publish the resources.
  */
 import { createHash } from 'node:crypto';
-import { matchesSelector, type LabelSelector } from '../label-selector.js';
+import { matchesSelector, type LabelSelector } from '../../api/meta/label-selector.js';
 
 export type ConfigType = 'waf' | 'routes' | 'acme';
 

@@ -1,5 +1,5 @@
 /** The informer's cache: objects by key, plus named secondary indexes (e.g. Secrets by owner). */
-import { matchesSelector, type LabelSelector } from '../../domain/label-selector.js';
+import { matchesSelector, type LabelSelector } from '../../api/meta/label-selector.js';
 import { objectKey, type KubeObject } from '../kube/resource.js';
 
 export type IndexFunc<T> = (obj: T) => readonly string[];

@@ -10,15 +10,15 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { parseAllDocuments } from 'yaml';
-import type { RouteConfig } from '../../api/v1alpha1/index.js';
-import { RoutesYamlRenderer, parseRoutes } from '../../agent/routes.js';
-import { configVersion } from '../../agent/versioning.js';
-import { withDefaults } from '../../validate/index.js';
-import { compileRoutes } from './compile.js';
-import { serviceBackends } from './kubernetes-backends.js';
-import type { CompileInput, RouteConfigResult } from './types.js';
+import type { RouteConfig } from '../api/v1alpha1/index.js';
+import { RoutesYamlRenderer, parseRoutes } from './routes.js';
+import { configVersion } from './versioning.js';
+import { withDefaults } from '../validate/index.js';
+import { compileRoutes } from '../domain/routes/compile.js';
+import { serviceBackends } from '../domain/routes/kubernetes-backends.js';
+import type { CompileInput, RouteConfigResult } from '../domain/routes/types.js';
 
-const FIXTURES = fileURLToPath(new URL('../../../test/fixtures/routes/', import.meta.url));
+const FIXTURES = fileURLToPath(new URL('../../test/fixtures/routes/', import.meta.url));
 const update = process.env.UPDATE_GOLDEN === '1';
 
 interface Manifest {

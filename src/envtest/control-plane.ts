@@ -4,7 +4,7 @@
  * account token signing, and a generated admin kubeconfig. No controller-manager runs, so
  * there is no garbage collection and namespaces never finish deleting.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,7 +13,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { findAsset } from './assets.js';
 import { kubeconfigYaml } from './kubeconfig.js';
 import { clientCertificate, createControlPlanePki, type ControlPlanePki } from './pki.js';
-import { freePort } from './ports.js';
+import { freePort, retryOnPortClash } from './ports.js';
 import { ManagedProcess, keepTempDir, releaseTempDir, trackTempDir } from './processes.js';
 
 export interface ControlPlaneOptions {
@@ -21,6 +21,8 @@ export interface ControlPlaneOptions {
   readonly persistent?: boolean;
   /** Extra kube-apiserver flags, e.g. `--watch-cache=false`. */
   readonly extraApiServerArgs?: readonly string[];
+  /** Picks each port to listen on; tests use it to hand out a port that is already taken. */
+  readonly pickPort?: () => Promise<number>;
 }
 
 const READY_TIMEOUT_MS = 90_000;
@@ -55,29 +57,44 @@ export class LocalControlPlane {
     if (!options.persistent) trackTempDir(dir);
     try {
       const pki = await createControlPlanePki(join(dir, 'pki'));
-      const [etcdPort, etcdPeerPort, apiServerPort] = [await freePort(), await freePort(), await freePort()];
       const admin = await clientCertificate(pki, 'envtest-admin', ['system:masters']);
-      const kubeconfigPath = join(dir, 'kubeconfig');
-      writeFileSync(
-        kubeconfigPath,
-        kubeconfigYaml(`https://127.0.0.1:${apiServerPort}`, pki.ca.certPem, 'envtest-admin', {
-          clientCertPem: admin.certPem,
-          clientKeyPem: admin.keyPem,
-        }),
-        { mode: 0o600 },
-      );
-      const plane = new LocalControlPlane(
-        dir,
-        pki,
-        `http://127.0.0.1:${etcdPort}`,
-        `http://127.0.0.1:${etcdPeerPort}`,
-        apiServerPort,
-        kubeconfigPath,
-        options,
-      );
-      await plane.startEtcd();
-      await plane.startApiServer();
-      return plane;
+      const pickPort = options.pickPort ?? (() => freePort());
+      return await retryOnPortClash(async () => {
+        const [etcdPort, etcdPeerPort, apiServerPort] = [
+          await pickPort(),
+          await pickPort(),
+          await pickPort(),
+        ];
+        const kubeconfigPath = join(dir, 'kubeconfig');
+        writeFileSync(
+          kubeconfigPath,
+          kubeconfigYaml(`https://127.0.0.1:${apiServerPort}`, pki.ca.certPem, 'envtest-admin', {
+            clientCertPem: admin.certPem,
+            clientKeyPem: admin.keyPem,
+          }),
+          { mode: 0o600 },
+        );
+        const plane = new LocalControlPlane(
+          dir,
+          pki,
+          `http://127.0.0.1:${etcdPort}`,
+          `http://127.0.0.1:${etcdPeerPort}`,
+          apiServerPort,
+          kubeconfigPath,
+          options,
+        );
+        try {
+          await plane.startEtcd();
+          await plane.startApiServer();
+          return plane;
+        } catch (error) {
+          await plane.apiServer?.stop();
+          await plane.etcd?.stop();
+          // A fresh etcd member on the next ports: the half-started one may have written its data.
+          rmSync(join(dir, 'etcd'), { recursive: true, force: true });
+          throw error;
+        }
+      });
     } catch (error) {
       releaseTempDir(dir);
       throw error;

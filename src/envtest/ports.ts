@@ -15,3 +15,25 @@ export async function freePort(host = '127.0.0.1'): Promise<number> {
     });
   });
 }
+
+/** How a server says that another process took its port (Go, BIND and Node.js wordings). */
+const PORT_CLASH = /address (already )?in use|EADDRINUSE/i;
+
+export function isPortClash(error: unknown): boolean {
+  return PORT_CLASH.test(error instanceof Error ? error.message : String(error));
+}
+
+/**
+ * Runs `start` again, with the new ports it picks itself, when it failed because a port it was
+ * given was taken between {@link freePort} and the server's bind: on a busy machine another
+ * process can win that race. Any other failure is thrown at once.
+ */
+export async function retryOnPortClash<T>(start: (attempt: number) => Promise<T>, attempts = 5): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start(attempt);
+    } catch (error) {
+      if (attempt >= attempts || !isPortClash(error)) throw error;
+    }
+  }
+}

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
@@ -7,6 +8,7 @@ import { KubeClient, type WatchEvent } from '../../src/runtime/kube/client.js';
 import { ApiError } from '../../src/runtime/kube/errors.js';
 import type { KubeObject } from '../../src/runtime/kube/resource.js';
 import { startCluster, usesExistingCluster } from '../../src/envtest/cluster.js';
+import { freePort } from '../../src/envtest/ports.js';
 import { sharedCluster, uniqueName } from '../support/shared-cluster.js';
 
 const widgets = { group: 'test.gateway-worker.dev', version: 'v1', plural: 'widgets' };
@@ -153,6 +155,26 @@ describe('local control plane (real etcd + kube-apiserver)', function () {
     expect(existsSync(local.dir)).to.equal(false);
     for (const pid of [etcd, apiServer]) {
       expect(() => process.kill(pid!, 0), `process ${pid} is gone`).to.throw();
+    }
+  });
+
+  localOnly('starts on new ports when another process took a port it picked before binding it', async () => {
+    // The race of a busy machine, made certain: every first pick of each start is a port
+    // that a listener here already holds (etcd's client port, then kube-apiserver's).
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const takenPort = (taken.address() as AddressInfo).port;
+    let picks = 0;
+    const cluster = await startCluster({
+      pickPort: async () => (++picks === 1 || picks === 6 ? takenPort : freePort()),
+    }).finally(() => taken.close());
+    try {
+      expect(picks, 'ports picked: 3 per attempt').to.equal(9);
+      expect(cluster.local!.apiServerPort).to.not.equal(takenPort);
+      const namespaces = await cluster.kubeConfig.makeApiClient(CoreV1Api).listNamespace();
+      expect(namespaces.items.map((n) => n.metadata?.name)).to.include('default');
+    } finally {
+      await cluster.stop();
     }
   });
 

@@ -10,7 +10,7 @@ import { accessSync, constants, mkdtempSync, readFileSync, writeFileSync } from 
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { ManagedProcess, releaseTempDir, trackTempDir } from '../../src/envtest/processes.js';
-import { freePort } from '../../src/envtest/ports.js';
+import { freePort, retryOnPortClash } from '../../src/envtest/ports.js';
 import { absoluteName } from '../../src/acme/dns/dns-message.js';
 import { tsigAlgorithmName, type TsigAlgorithm, type TsigKey } from '../../src/acme/dns/tsig.js';
 import { runTool } from './install-tools.js';
@@ -170,36 +170,47 @@ export async function startBind(options: { zones?: readonly BindZone[] } = {}): 
       },
     ]),
   ) as Record<TsigAlgorithm, TsigKey>;
-  const port = await freeDnsPort(host);
   zones.forEach((zone, i) => {
     writeFileSync(join(dir, `zone${i}.db`), zoneFile(zone, host));
   });
-  const confPath = join(dir, 'named.conf');
-  writeFileSync(confPath, namedConf(dir, host, port, zones, Object.values(keys)));
-  const logFile = join(dir, 'named.log');
-  // -g: foreground, log to stderr; -n 1: one worker thread is plenty and the machine is shared.
-  // Run as whoever we are: named drops privileges only when given -u, which it does not need here.
-  const named = ManagedProcess.start('named', tools.named, ['-g', '-4', '-n', '1', '-c', confPath], logFile);
-  const server: BindServer = {
-    host,
-    port,
-    address: `${host}:${port}`,
-    zones: zones.map((z) => absoluteName(z.name)),
-    dir,
-    keys,
-    logTail: (lines) => named.logTail(lines),
-    async stop() {
-      await named.stop();
-      releaseTempDir(dir);
-    },
-  };
   try {
-    await waitUntilRunning(named, logFile);
+    return await retryOnPortClash(async () => {
+      const port = await freeDnsPort(host);
+      const confPath = join(dir, 'named.conf');
+      writeFileSync(confPath, namedConf(dir, host, port, zones, Object.values(keys)));
+      const logFile = join(dir, 'named.log');
+      // -g: foreground, log to stderr; -n 1: one worker thread is plenty and the machine is shared.
+      // Run as whoever we are: named drops privileges only when given -u, which it does not need here.
+      const named = ManagedProcess.start(
+        'named',
+        tools.named,
+        ['-g', '-4', '-n', '1', '-c', confPath],
+        logFile,
+      );
+      try {
+        await waitUntilRunning(named, logFile);
+      } catch (err) {
+        await named.stop();
+        throw err;
+      }
+      return {
+        host,
+        port,
+        address: `${host}:${port}`,
+        zones: zones.map((z) => absoluteName(z.name)),
+        dir,
+        keys,
+        logTail: (lines) => named.logTail(lines),
+        async stop() {
+          await named.stop();
+          releaseTempDir(dir);
+        },
+      };
+    });
   } catch (err) {
-    await server.stop();
+    releaseTempDir(dir);
     throw err;
   }
-  return server;
 }
 
 async function waitUntilRunning(named: ManagedProcess, logFile: string): Promise<void> {
@@ -210,6 +221,10 @@ async function waitUntilRunning(named: ManagedProcess, logFile: string): Promise
       log = readFileSync(logFile, 'utf8');
     } catch {
       // not created yet
+    }
+    // BIND says only this when its port was taken since freeDnsPort found it free.
+    if (/creating IPv4 interface \S+ failed/.test(log)) {
+      throw new Error(`named could not listen: address already in use:\n${named.logTail(30)}`);
     }
     // named logs "running" once every zone is loaded and every listener is open.
     if (/ running$/m.test(log)) return;

@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { findAsset } from '../../src/envtest/assets.js';
-import { freePort } from '../../src/envtest/ports.js';
+import { freePort, retryOnPortClash } from '../../src/envtest/ports.js';
 import { ManagedProcess, releaseTempDir, trackTempDir } from '../../src/envtest/processes.js';
 import { createCertificateAuthority, issueCertificate } from '../../src/pki/x509.js';
 
@@ -106,32 +106,34 @@ export class Pebble {
       writeFileSync(certFile, serving.certPem + ca.certPem, { mode: 0o600 });
       writeFileSync(keyFile, serving.keyPem, { mode: 0o600 });
 
-      const ports: Ports = {
-        listen: await freePort(),
-        management: await freePort(),
-        http: await freePort(),
-        tls: await freePort(),
-        dns: options.dnsServer ? 0 : await freePort(),
-        challtestsrvManagement: options.dnsServer ? 0 : await freePort(),
-      };
-      const configFile = join(dir, 'pebble-config.json');
-      writeFileSync(configFile, JSON.stringify(pebbleConfig(ports, certFile, keyFile, options), null, 2));
-      const pebble = new Pebble(
-        dir,
-        ports,
-        ca.certPem,
-        { certPem: serving.certPem + ca.certPem, keyPem: serving.keyPem },
-        configFile,
-        options,
-      );
-      try {
-        if (!options.dnsServer) await pebble.startChalltestsrv();
-        await pebble.startPebble();
-      } catch (error) {
-        await pebble.stop();
-        throw error;
-      }
-      return pebble;
+      return await retryOnPortClash(async () => {
+        const ports: Ports = {
+          listen: await freePort(),
+          management: await freePort(),
+          http: await freePort(),
+          tls: await freePort(),
+          dns: options.dnsServer ? 0 : await freePort(),
+          challtestsrvManagement: options.dnsServer ? 0 : await freePort(),
+        };
+        const configFile = join(dir, 'pebble-config.json');
+        writeFileSync(configFile, JSON.stringify(pebbleConfig(ports, certFile, keyFile, options), null, 2));
+        const pebble = new Pebble(
+          dir,
+          ports,
+          ca.certPem,
+          { certPem: serving.certPem + ca.certPem, keyPem: serving.keyPem },
+          configFile,
+          options,
+        );
+        try {
+          if (!options.dnsServer) await pebble.startChalltestsrv();
+          await pebble.startPebble();
+        } catch (error) {
+          await pebble.stopProcesses();
+          throw error;
+        }
+        return pebble;
+      });
     } catch (error) {
       releaseTempDir(dir);
       throw error;
@@ -223,9 +225,13 @@ export class Pebble {
   }
 
   async stop(): Promise<void> {
+    await this.stopProcesses();
+    releaseTempDir(this.dir);
+  }
+
+  private async stopProcesses(): Promise<void> {
     await this.pebble?.stop();
     await this.challtestsrv?.stop();
-    releaseTempDir(this.dir);
   }
 
   private async startPebble(): Promise<void> {

@@ -187,7 +187,7 @@ export class LocalControlPlane {
       { detached: this.options.persistent ?? false },
     );
     await this.waitFor(this.etcd, async () => {
-      const response = await fetch(`${this.etcdUrl}/health`);
+      const response = await fetch(`${this.etcdUrl}/health`, { signal: AbortSignal.timeout(2_000) });
       return response.ok;
     });
   }

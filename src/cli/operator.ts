@@ -21,6 +21,9 @@ import { CoreTypes } from '../runtime/kube/resource.js';
 import { KubeClient } from '../runtime/kube/client.js';
 import { LeaderElector, defaultIdentity } from '../runtime/leader-election.js';
 import { HealthServer } from '../runtime/health-server.js';
+import { API_PREFIX, HttpApi } from '../http-api/http-api.js';
+import { KubeReviewer } from '../http-api/kube-reviews.js';
+import { apiRoutes } from '../http-api/routes.js';
 import type { Logger } from '../runtime/logger.js';
 import { createMetricsRegistry } from '../runtime/metrics.js';
 import { Operator } from '../runtime/operator.js';
@@ -107,6 +110,23 @@ export function buildOperator(config: Config, logger: Logger, deps: OperatorDeps
   );
   manager.add(wafRuleSetController(shared));
   manager.add(routeConfigController(shared));
+
+  // The HTTP API on the health server's port; its endpoints are listed in src/http-api/routes.ts.
+  const reviewer = new KubeReviewer({ client, registry });
+  const api = new HttpApi({
+    routes: apiRoutes({
+      gateways: {
+        connections: () => (manager.isLeader ? channel.pusher.gateways() : []),
+        reports: () => channel.reports.all(),
+        replica: () => ({ name: identity, leader: manager.isLeader }),
+      },
+    }),
+    authenticator: reviewer,
+    authorizer: reviewer,
+    logger: logger.child({ component: 'http-api' }),
+    registry,
+  });
+  health.mount(API_PREFIX, (req, res) => api.handle(req, res));
 
   const components: Component[] = [apiServer, channel, manager];
   return new Operator({ health, components, logger });

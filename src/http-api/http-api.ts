@@ -129,7 +129,8 @@ export class HttpApi {
         return params ? [{ route: r, params }] : [];
       });
     } catch (error) {
-      if (error instanceof QueryError) return { status: 400, body: problem(400, 'BadRequest', error.message) };
+      if (error instanceof QueryError)
+        return { status: 400, body: problem(400, 'BadRequest', error.message) };
       throw error;
     }
     if (candidates.length === 0) {
@@ -147,7 +148,11 @@ export class HttpApi {
       return {
         status: 405,
         headers: { Allow: allowed.join(', ') },
-        body: problem(405, 'MethodNotAllowed', `${url.pathname} does not take ${known}; allowed: ${allowed.join(', ')}`),
+        body: problem(
+          405,
+          'MethodNotAllowed',
+          `${url.pathname} does not take ${known}; allowed: ${allowed.join(', ')}`,
+        ),
       };
     }
     onMatched(matched.route);
@@ -156,7 +161,8 @@ export class HttpApi {
     try {
       call = matched.route.prepare(matched.params, url.searchParams);
     } catch (error) {
-      if (error instanceof QueryError) return { status: 400, body: problem(400, 'BadRequest', error.message) };
+      if (error instanceof QueryError)
+        return { status: 400, body: problem(400, 'BadRequest', error.message) };
       throw error;
     }
 
@@ -204,7 +210,11 @@ function unauthorized(message: string): { status: number; body: object; headers:
   };
 }
 
-function forbidden(username: string, access: AccessRequest, reason: string): { status: number; body: object } {
+function forbidden(
+  username: string,
+  access: AccessRequest,
+  reason: string,
+): { status: number; body: object } {
   const where = access.namespace ? `in the namespace "${access.namespace}"` : 'at the cluster scope';
   const named = access.name ? ` "${access.name}"` : '';
   const because = reason ? `: ${reason}` : '';

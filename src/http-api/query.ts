@@ -15,11 +15,15 @@ export type QuerySpec = Readonly<Record<string, QueryParam<unknown>>>;
 
 /** The parsed query: a parameter with a default is always present, the others only when given. */
 export type ParsedQuery<Q extends QuerySpec> = {
-  readonly [K in keyof Q as Q[K] extends { defaultValue: unknown } ? K : never]: Q[K] extends QueryParam<infer T>
+  readonly [K in keyof Q as Q[K] extends { defaultValue: unknown } ? K : never]: Q[K] extends QueryParam<
+    infer T
+  >
     ? T
     : never;
 } & {
-  readonly [K in keyof Q as Q[K] extends { defaultValue: unknown } ? never : K]?: Q[K] extends QueryParam<infer T>
+  readonly [K in keyof Q as Q[K] extends { defaultValue: unknown } ? never : K]?: Q[K] extends QueryParam<
+    infer T
+  >
     ? T
     : never;
 };
@@ -100,11 +104,14 @@ export function parseQuery<Q extends QuerySpec>(spec: Q, params: URLSearchParams
       );
     }
     const values = params.getAll(name);
-    if (values.length > 1) throw new QueryError(`query parameter "${name}" is given ${values.length} times; give it once`);
+    if (values.length > 1)
+      throw new QueryError(`query parameter "${name}" is given ${values.length} times; give it once`);
     const raw = values[0] ?? '';
     const value = param.parse(raw);
     if (value === undefined)
-      throw new QueryError(`query parameter ${name}=${JSON.stringify(raw).slice(0, 80)}: must be ${param.allowed}`);
+      throw new QueryError(
+        `query parameter ${name}=${JSON.stringify(raw).slice(0, 80)}: must be ${param.allowed}`,
+      );
     out[name] = value;
   }
   for (const name of names) {

@@ -24,6 +24,7 @@ import { HealthServer } from '../runtime/health-server.js';
 import { API_PREFIX, HttpApi } from '../http-api/http-api.js';
 import { KubeReviewer } from '../http-api/kube-reviews.js';
 import { apiRoutes } from '../http-api/routes.js';
+import { objectStoreComponent, openObjectStore } from '../storage/object-store-config.js';
 import type { Logger } from '../runtime/logger.js';
 import { createMetricsRegistry } from '../runtime/metrics.js';
 import { Operator } from '../runtime/operator.js';
@@ -128,7 +129,15 @@ export function buildOperator(config: Config, logger: Logger, deps: OperatorDeps
   });
   health.mount(API_PREFIX, (req, res) => api.handle(req, res));
 
-  const components: Component[] = [apiServer, channel, manager];
+  // Archives and backups (later features) go here; nothing is opened when it is not configured.
+  const objectStore = openObjectStore(config);
+
+  const components: Component[] = [
+    apiServer,
+    channel,
+    manager,
+    ...(objectStore ? [objectStoreComponent(objectStore, logger.child({ component: 'object-store' }))] : []),
+  ];
   return new Operator({ health, components, logger });
 }
 
@@ -141,6 +150,7 @@ export function runOperator(config: Config, logger: Logger, deps: OperatorDeps =
     watchNamespaces: config.watchNamespaces.length > 0 ? config.watchNamespaces : 'all',
     podNamespace: config.podNamespace,
     leaderElection: config.leaderElection,
+    objectStore: config.objectStoreUrl ?? 'none',
   });
   return runUntilSignal(buildOperator(config, logger, deps), logger, deps);
 }

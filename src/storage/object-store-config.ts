@@ -1,0 +1,104 @@
+/**
+ * OBJECT_STORE_URL and the S3_* keys → an object store, with the checks one key alone cannot
+ * make: keys that only work together, and a CA file that must be readable PEM.
+ */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { ConfigError, type Config } from '../config/index.js';
+import type { Component } from '../runtime/component.js';
+import type { Logger } from '../runtime/logger.js';
+import { DirectoryObjectStore } from './object-store-directory.js';
+import { S3ObjectStore } from './object-store-s3.js';
+import type { ObjectStore } from './object-store.js';
+
+type ObjectStoreConfig = Pick<
+  Config,
+  | 'objectStoreUrl'
+  | 's3Endpoint'
+  | 's3Region'
+  | 's3ForcePathStyle'
+  | 's3AccessKeyId'
+  | 's3SecretAccessKey'
+  | 's3CaFile'
+>;
+
+/** The configured object store, or undefined when OBJECT_STORE_URL is not set. Throws ConfigError. */
+export function openObjectStore(
+  config: ObjectStoreConfig,
+  readFile: (path: string) => string = (path) => readFileSync(path, 'utf8'),
+): ObjectStore | undefined {
+  const url = config.objectStoreUrl;
+  if (url === undefined) return undefined;
+  if (url.startsWith('file://')) return new DirectoryObjectStore(fileURLToPath(url));
+
+  const parsed = new URL(url);
+  const path = parsed.pathname.replace(/^\/+/, '');
+  const prefix = path === '' || path.endsWith('/') ? path : `${path}/`;
+  if (
+    prefix
+      .split('/')
+      .some((segment, i, all) => (segment === '' && i < all.length - 1) || segment.startsWith('.'))
+  )
+    throw new ConfigError(
+      `OBJECT_STORE_URL=${url}: the prefix after the bucket must be /-separated names, none empty or starting with '.'`,
+    );
+  if ((config.s3AccessKeyId === undefined) !== (config.s3SecretAccessKey === undefined))
+    throw new ConfigError(
+      `S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY must be set together (${config.s3AccessKeyId === undefined ? 'S3_ACCESS_KEY_ID' : 'S3_SECRET_ACCESS_KEY'} is missing); with neither, the AWS SDK's default credential chain is used`,
+    );
+  return new S3ObjectStore({
+    bucket: parsed.hostname,
+    prefix,
+    ...(config.s3Endpoint ? { endpoint: config.s3Endpoint } : {}),
+    region: config.s3Region,
+    forcePathStyle: config.s3ForcePathStyle,
+    ...(config.s3AccessKeyId !== undefined && config.s3SecretAccessKey !== undefined
+      ? { credentials: { accessKeyId: config.s3AccessKeyId, secretAccessKey: config.s3SecretAccessKey } }
+      : {}),
+    ...(config.s3CaFile ? { caPem: readCa(config.s3CaFile, readFile) } : {}),
+  });
+}
+
+function readCa(path: string, readFile: (path: string) => string): string {
+  let pem: string;
+  try {
+    pem = readFile(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? String(error);
+    throw new ConfigError(
+      `S3_CA_FILE=${path}: cannot read the file (${code}); must be a PEM file of CA certificates`,
+    );
+  }
+  if (!pem.includes('-----BEGIN CERTIFICATE-----'))
+    throw new ConfigError(
+      `S3_CA_FILE=${path}: holds no PEM certificate; must be a PEM file of CA certificates`,
+    );
+  return pem;
+}
+
+/**
+ * The store as an operator component: at start it checks, in the background, that the store can
+ * be reached and written, and says so in the log. A failure is a warning, never a stop or a slow
+ * start: certificates, WAF rules and routes do not need the store, and what does reports its
+ * own errors.
+ */
+export function objectStoreComponent(store: ObjectStore, logger: Logger): Component {
+  return {
+    name: 'object-store',
+    start() {
+      store.check().then(
+        () => logger.info('object store ready', { location: store.location }),
+        (error: unknown) =>
+          logger.warn('object store not reachable; archives and backups fail until it is', {
+            location: store.location,
+            error: error instanceof Error ? error.message : String(error),
+          }),
+      );
+      return Promise.resolve();
+    },
+    stop() {
+      store.close();
+      return Promise.resolve();
+    },
+  };
+}

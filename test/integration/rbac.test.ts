@@ -259,7 +259,9 @@ describe('RBAC of the Helm chart (kubectl auth can-i as its ServiceAccount)', fu
       const clusterRoles = await clusterWide(release, 'clusterroles');
       expect(clusterRoles).to.have.length(1);
       const own = clusterRoles[0] ?? '';
-      expect(own).to.include(release.name).and.match(/-http-api-auth$/);
+      expect(own)
+        .to.include(release.name)
+        .and.match(/-http-api-auth$/);
       expect(await clusterWide(release, 'clusterrolebindings')).to.deep.equal([own]);
       expect(await rulesOf('clusterrole', own)).to.deep.equal(HTTP_API_AUTH_RULES);
       for (const namespace of [a, b]) {

@@ -242,7 +242,8 @@ export function objectStoreContract(options: ContractOptions): void {
 
   it('streams a large object in and out without holding it in memory', async function () {
     this.timeout(300_000);
-    if (options.warmUpBytes) await store.put('backups/warm-up.bin', new GeneratedContent(options.warmUpBytes));
+    if (options.warmUpBytes)
+      await store.put('backups/warm-up.bin', new GeneratedContent(options.warmUpBytes));
     const source = new GeneratedContent(options.largeBytes);
     const { result: info, growthBytes: writeGrowth } = await peakRssGrowth(() =>
       store.put('backups/large.bin', source),

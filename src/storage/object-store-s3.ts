@@ -51,7 +51,7 @@ export interface S3ObjectStoreOptions {
   readonly partSizeBytes?: number;
   /** Parts uploaded at once. */
   readonly queueSize?: number;
-  /** Deadline for one HTTP request (a part, a HEAD): a stalled server fails the call instead of hanging it. */
+  /** A request whose socket is idle this long fails: a stalled server fails the call instead of hanging it. */
   readonly requestTimeoutMs?: number;
 }
 

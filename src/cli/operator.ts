@@ -24,7 +24,7 @@ import { HealthServer } from '../runtime/health-server.js';
 import { API_PREFIX, HttpApi } from '../http-api/http-api.js';
 import { KubeReviewer } from '../http-api/kube-reviews.js';
 import { apiRoutes } from '../http-api/routes.js';
-import { objectStoreComponent, openObjectStore } from '../storage/object-store-config.js';
+import { ObjectStoreComponent, objectStoreSettings } from '../storage/object-store-config.js';
 import type { Logger } from '../runtime/logger.js';
 import { createMetricsRegistry } from '../runtime/metrics.js';
 import { Operator } from '../runtime/operator.js';
@@ -130,14 +130,12 @@ export function buildOperator(config: Config, logger: Logger, deps: OperatorDeps
   health.mount(API_PREFIX, (req, res) => api.handle(req, res));
 
   // Archives and backups (later features) go here; nothing is opened when it is not configured.
-  const objectStore = openObjectStore(config);
+  const objectStoreConfig = objectStoreSettings(config);
+  const objectStore = objectStoreConfig
+    ? new ObjectStoreComponent(objectStoreConfig, logger.child({ component: 'object-store' }))
+    : undefined;
 
-  const components: Component[] = [
-    apiServer,
-    channel,
-    manager,
-    ...(objectStore ? [objectStoreComponent(objectStore, logger.child({ component: 'object-store' }))] : []),
-  ];
+  const components: Component[] = [apiServer, channel, manager, ...(objectStore ? [objectStore] : [])];
   return new Operator({ health, components, logger });
 }
 

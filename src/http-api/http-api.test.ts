@@ -44,7 +44,6 @@ describe('HTTP API when the API server cannot be asked', () => {
           path: '/api/v1/things',
           verb: 'list',
           resource: 'things',
-          summary: 'things',
           handler: () => ({}),
         }),
       ],

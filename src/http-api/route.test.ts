@@ -10,7 +10,6 @@ describe('HTTP API routes', () => {
     path: '/api/v1/jobs/:id/runs/:run',
     verb: 'get',
     resource: 'jobs',
-    summary: 'one run of a job',
     query: { view: oneOf(['short', 'full'], { default: 'short' }), tail: integer({ min: 1, max: 10 }) },
     scope: ({ params }) => ({ name: params.id }),
     handler: ({ params, query }) => ({
@@ -63,7 +62,6 @@ describe('HTTP API routes', () => {
       path: '/api/v1/decisions',
       verb: 'create',
       resource: 'decisions',
-      summary: 'a decision',
       handler: () => new ApiResponse(201, { created: true }),
     });
     const call = create.prepare(create.match('/api/v1/decisions') ?? {}, new URLSearchParams());

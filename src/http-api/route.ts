@@ -49,7 +49,6 @@ export interface RouteDefinition<P extends string, Q extends QuerySpec> {
   readonly verb: ApiVerb;
   /** A virtual resource of gateway.awesomeapi.com.br (plural, lowercase). */
   readonly resource: string;
-  readonly summary: string;
   readonly query?: Q;
   /** The namespace and name the check is made on; cluster-wide and unnamed when absent. */
   readonly scope?: (request: { params: PathParams<P>; query: ParsedQuery<Q> }) => {
@@ -71,7 +70,6 @@ export interface Route {
   readonly path: string;
   readonly verb: ApiVerb;
   readonly resource: string;
-  readonly summary: string;
   /** The route's query parameters and what each allows, for the docs and error messages. */
   readonly queryParams: Readonly<Record<string, string>>;
   /** The path parameters when `pathname` matches, else undefined. Throws QueryError on bad escapes. */
@@ -92,7 +90,6 @@ export function route<const P extends string, const Q extends QuerySpec = QueryS
     path: definition.path,
     verb: definition.verb,
     resource: definition.resource,
-    summary: definition.summary,
     queryParams: Object.fromEntries(Object.entries(spec).map(([name, param]) => [name, param.allowed])),
     match(pathname) {
       const parts = pathname.split('/');

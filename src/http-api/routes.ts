@@ -18,7 +18,6 @@ export function apiRoutes(sources: ApiSources): Route[] {
       path: '/api/v1/gateways',
       verb: 'list',
       resource: 'gateways',
-      summary: 'the gateway pods this replica knows and the versions they run',
       query: { namespace: namespaceName(), connected: boolean() },
       scope: ({ query }) => ({ namespace: query.namespace }),
       handler: ({ query }) => listGateways(sources.gateways, query),
@@ -28,7 +27,6 @@ export function apiRoutes(sources: ApiSources): Route[] {
       path: '/api/v1/gateways/:namespace/:pod',
       verb: 'get',
       resource: 'gateways',
-      summary: 'one gateway pod',
       scope: ({ params }) => ({ namespace: params.namespace, name: params.pod }),
       handler: ({ params }) => {
         const name = `${params.namespace}/${params.pod}`;

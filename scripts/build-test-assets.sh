@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds the pinned upstream binaries the tests, the demo and the benchmarks run against
 # (kube-apiserver, etcd, kubectl, Pebble, helm, grpcurl, grpc-health-probe, versitygw, ...)
-# from the Go module proxy into a cache outside git. Each test/assets/<set>/go.mod pins one dependency graph;
-# the cache folder is named after the pinned version, so a second run costs nothing.
+# from the Go module proxy into a cache outside git. Each test/assets/<set>/go.mod pins one
+# dependency graph; the cache folder is named after the pinned version, so a second run costs
+# nothing.
 #
 #   scripts/build-test-assets.sh            build every set
 #   scripts/build-test-assets.sh kube etcd  build only these sets

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds the pinned upstream binaries the tests, the demo and the benchmarks run against
-# (kube-apiserver, etcd, kubectl, Pebble, helm, grpcurl, grpc-health-probe, ...) from the Go
-# module proxy into a cache outside git. Each test/assets/<set>/go.mod pins one dependency graph;
-# the cache folder is named after the pinned version, so a second run costs nothing.
+# (kube-apiserver, etcd, kubectl, Pebble, helm, grpcurl, grpc-health-probe, versitygw, ...)
+# from the Go module proxy into a cache outside git. Each test/assets/<set>/go.mod pins one
+# dependency graph; the cache folder is named after the pinned version, so a second run costs
+# nothing.
 #
 #   scripts/build-test-assets.sh            build every set
 #   scripts/build-test-assets.sh kube etcd  build only these sets
@@ -23,6 +24,7 @@ sets=(
   "grpcurl|github.com/fullstorydev/grpcurl|github.com/fullstorydev/grpcurl/cmd/grpcurl=grpcurl"
   "grpc-health-probe|github.com/grpc-ecosystem/grpc-health-probe|github.com/grpc-ecosystem/grpc-health-probe=grpc-health-probe"
   "promtool|github.com/prometheus/prometheus|github.com/prometheus/prometheus/cmd/promtool=promtool"
+  "versitygw|github.com/versity/versitygw|github.com/versity/versitygw/cmd/versitygw=versitygw"
 )
 
 # Built outside the Kubernetes release tooling, the binaries would report v0.0.0-master.

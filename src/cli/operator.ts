@@ -21,6 +21,10 @@ import { CoreTypes } from '../runtime/kube/resource.js';
 import { KubeClient } from '../runtime/kube/client.js';
 import { LeaderElector, defaultIdentity } from '../runtime/leader-election.js';
 import { HealthServer } from '../runtime/health-server.js';
+import { API_PREFIX, HttpApi } from '../http-api/http-api.js';
+import { KubeReviewer } from '../http-api/kube-reviews.js';
+import { apiRoutes } from '../http-api/routes.js';
+import { ObjectStoreComponent, objectStoreSettings } from '../storage/object-store-config.js';
 import type { Logger } from '../runtime/logger.js';
 import { createMetricsRegistry } from '../runtime/metrics.js';
 import { Operator } from '../runtime/operator.js';
@@ -108,7 +112,30 @@ export function buildOperator(config: Config, logger: Logger, deps: OperatorDeps
   manager.add(wafRuleSetController(shared));
   manager.add(routeConfigController(shared));
 
-  const components: Component[] = [apiServer, channel, manager];
+  // The HTTP API on the health server's port; its endpoints are listed in src/http-api/routes.ts.
+  const reviewer = new KubeReviewer({ client, registry });
+  const api = new HttpApi({
+    routes: apiRoutes({
+      gateways: {
+        connections: () => (manager.isLeader ? channel.pusher.gateways() : []),
+        reports: () => channel.reports.all(),
+        replica: () => ({ name: identity, leader: manager.isLeader }),
+      },
+    }),
+    authenticator: reviewer,
+    authorizer: reviewer,
+    logger: logger.child({ component: 'http-api' }),
+    registry,
+  });
+  health.mount(API_PREFIX, (req, res) => api.handle(req, res));
+
+  // Archives and backups (later features) go here; nothing is opened when it is not configured.
+  const objectStoreConfig = objectStoreSettings(config);
+  const objectStore = objectStoreConfig
+    ? new ObjectStoreComponent(objectStoreConfig, logger.child({ component: 'object-store' }))
+    : undefined;
+
+  const components: Component[] = [apiServer, channel, manager, ...(objectStore ? [objectStore] : [])];
   return new Operator({ health, components, logger });
 }
 
@@ -121,6 +148,7 @@ export function runOperator(config: Config, logger: Logger, deps: OperatorDeps =
     watchNamespaces: config.watchNamespaces.length > 0 ? config.watchNamespaces : 'all',
     podNamespace: config.podNamespace,
     leaderElection: config.leaderElection,
+    objectStore: config.objectStoreUrl ?? 'none',
   });
   return runUntilSignal(buildOperator(config, logger, deps), logger, deps);
 }

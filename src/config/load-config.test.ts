@@ -35,6 +35,8 @@ describe('loadConfig', () => {
       gatewayAgentPort: 9443,
       certificateRetryInitialSeconds: 3600,
       certificateRetryMaxSeconds: 115200,
+      s3Region: 'us-east-1',
+      s3ForcePathStyle: false,
     };
     expect(loadConfig({})).to.deep.equal(expected);
   });
@@ -69,7 +71,33 @@ describe('loadConfig', () => {
       gatewayAgentPort: 9444,
       certificateRetryInitialSeconds: 60,
       certificateRetryMaxSeconds: 7200,
+      s3Region: 'us-east-1',
+      s3ForcePathStyle: false,
     });
+  });
+
+  it('reads the object store keys', () => {
+    const config = loadConfig({
+      OBJECT_STORE_URL: 's3://archive-bucket/gateway-worker/',
+      S3_ENDPOINT: 'https://minio.storage:9000',
+      S3_REGION: 'sa-east-1',
+      S3_FORCE_PATH_STYLE: 'true',
+      S3_ACCESS_KEY_ID: 'AKIAEXAMPLE',
+      S3_SECRET_ACCESS_KEY: 'not-a-real-secret',
+      S3_CA_FILE: '/etc/gateway-worker/s3-ca/ca.crt',
+    });
+    expect(config).to.include({
+      objectStoreUrl: 's3://archive-bucket/gateway-worker/',
+      s3Endpoint: 'https://minio.storage:9000',
+      s3Region: 'sa-east-1',
+      s3ForcePathStyle: true,
+      s3AccessKeyId: 'AKIAEXAMPLE',
+      s3SecretAccessKey: 'not-a-real-secret',
+      s3CaFile: '/etc/gateway-worker/s3-ca/ca.crt',
+    });
+    expect(loadConfig({ OBJECT_STORE_URL: 'file:///data/archive' }).objectStoreUrl).to.equal(
+      'file:///data/archive',
+    );
   });
 
   it('returns a frozen object whose namespace list is frozen too', () => {
@@ -170,6 +198,29 @@ describe('loadConfig', () => {
       env: { CONFIG_FILE: '/etc/gw.yaml' },
       file: 'GRPC_PORT: [1\n  oops: {',
       message: 'invalid configuration: CONFIG_FILE=/etc/gw.yaml: not valid YAML',
+    },
+    {
+      name: 'an object store URL of another scheme',
+      env: { OBJECT_STORE_URL: 'gs://bucket/archive' },
+      message:
+        'invalid configuration: OBJECT_STORE_URL=gs://bucket/archive: must be file:///ABSOLUTE/PATH (a directory, such as a mounted volume) or s3://BUCKET[/PREFIX]',
+    },
+    {
+      name: 'an S3 bucket name with capitals',
+      env: { OBJECT_STORE_URL: 's3://My_Bucket' },
+      message: 'invalid configuration: OBJECT_STORE_URL=s3://My_Bucket: must be file:///',
+    },
+    {
+      name: 'an S3 endpoint without a scheme',
+      env: { S3_ENDPOINT: 'minio:9000' },
+      message: 'invalid configuration: S3_ENDPOINT=minio:9000: must be an http:// or https:// URL',
+    },
+    {
+      name: 'a secret access key of the wrong type, without showing it',
+      env: { CONFIG_FILE: '/etc/gw.yaml' },
+      file: 'S3_SECRET_ACCESS_KEY: 123456789',
+      message:
+        'invalid configuration: S3_SECRET_ACCESS_KEY=(hidden) (in /etc/gw.yaml): must be a non-empty secret access key',
     },
     {
       name: 'a missing file',

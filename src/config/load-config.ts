@@ -81,9 +81,10 @@ function toConfigError(
   const where = source.file === undefined ? '' : ` (in ${source.file})`;
   const item =
     index === undefined ? '' : ` entry ${display(itemAt(candidate[configKey], Number(index)))} is not valid;`;
-  return new ConfigError(
-    `${configKey}=${display(source.raw)}${where}:${item} ${allowed(configSchema.properties[configKey])}`,
-  );
+  const schema = configSchema.properties[configKey];
+  // A secret stays out of the message, which ends up in logs and Events.
+  const shown = 'writeOnly' in schema ? '(hidden)' : display(source.raw);
+  return new ConfigError(`${configKey}=${shown}${where}:${item} ${allowed(schema)}`);
 }
 
 function itemAt(list: unknown, index: number): unknown {

@@ -40,6 +40,39 @@ export const configSchema = {
     GATEWAY_AGENT_PORT: { type: 'integer', minimum: 1, maximum: 65535, default: 9443 },
     CERTIFICATE_RETRY_INITIAL_SECONDS: { type: 'integer', minimum: 1, maximum: 604800, default: 3600 },
     CERTIFICATE_RETRY_MAX_SECONDS: { type: 'integer', minimum: 1, maximum: 604800, default: 115200 },
+    OBJECT_STORE_URL: {
+      type: 'string',
+      pattern: '^(file:///[^\\s]*|s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/[A-Za-z0-9._=+,:@/-]*)?)$',
+      description:
+        'file:///ABSOLUTE/PATH (a directory, such as a mounted volume) or s3://BUCKET[/PREFIX] (a bucket name of 3 to 63 lowercase letters, digits, dots or hyphens)',
+    },
+    S3_ENDPOINT: {
+      type: 'string',
+      pattern: '^https?://[^\\s/]+(/[^\\s]*)?$',
+      description:
+        'an http:// or https:// URL of an S3-compatible service, such as https://minio.storage:9000',
+    },
+    S3_REGION: {
+      type: 'string',
+      pattern: '^[a-z0-9-]{1,64}$',
+      default: 'us-east-1',
+      description: 'a region name such as us-east-1 (lowercase letters, digits and hyphens)',
+    },
+    S3_FORCE_PATH_STYLE: { type: 'boolean', default: false },
+    S3_ACCESS_KEY_ID: {
+      type: 'string',
+      minLength: 1,
+      maxLength: 256,
+      description: 'a non-empty access key id',
+    },
+    S3_SECRET_ACCESS_KEY: {
+      type: 'string',
+      minLength: 1,
+      maxLength: 1024,
+      writeOnly: true,
+      description: 'a non-empty secret access key',
+    },
+    S3_CA_FILE: { type: 'string', minLength: 1, description: 'a path to a PEM file of CA certificates' },
   },
 } as const;
 

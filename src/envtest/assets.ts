@@ -29,6 +29,7 @@ const BINARIES = {
     env: 'TEST_ASSET_GRPC_HEALTH_PROBE',
   },
   promtool: { set: 'promtool', module: 'github.com/prometheus/prometheus', env: 'TEST_ASSET_PROMTOOL' },
+  versitygw: { set: 'versitygw', module: 'github.com/versity/versitygw', env: 'TEST_ASSET_VERSITYGW' },
 } as const;
 
 export type AssetName = keyof typeof BINARIES;

@@ -91,6 +91,8 @@ export class GatewayConnection {
     }
   >();
   private readonly outcomes = new Map<ConfigType, Outcome>();
+  /** The version of each type this pod last acknowledged. */
+  private readonly acknowledged = new Map<ConfigType, string>();
   private readonly certificates = new Map<string, { version: string; error?: string }>();
   private readonly certificatesInFlight = new Set<string>();
   private readonly backoff: Backoff;
@@ -125,6 +127,18 @@ export class GatewayConnection {
 
   certificate(name: string): { version: string; error?: string } | undefined {
     return this.certificates.get(name);
+  }
+
+  /** The version of `type` this pod last acknowledged, if it acknowledged one. */
+  acknowledgedVersion(type: ConfigType): string | undefined {
+    return this.acknowledged.get(type);
+  }
+
+  /** Certificates this pod holds at their latest version sent, and those it refused. */
+  certificateCounts(): { applied: number; refused: number } {
+    let refused = 0;
+    for (const known of this.certificates.values()) if (known.error !== undefined) refused += 1;
+    return { applied: this.certificates.size - refused, refused };
   }
 
   close(): void {
@@ -292,6 +306,7 @@ export class GatewayConnection {
     } else {
       const previous = this.outcomes.get(type);
       this.outcomes.set(type, { applied: sent.names });
+      this.acknowledged.set(type, sent.version);
       // A cleared rejection may concern any resource; otherwise only the versions that moved.
       if (previous && !previous.rejected) changed = movedVersions(previous.applied, sent.names);
     }

@@ -49,6 +49,23 @@ describe('HealthServer', () => {
 
   afterEach(() => server.stop());
 
+  it('hands every path under a mounted prefix to its handler, and keeps the probes its own', async () => {
+    server.mount('/api/', async (req, res) => {
+      await Promise.resolve();
+      res.writeHead(418, { 'Content-Type': 'text/plain' });
+      res.end(`mounted ${req.method ?? ''} ${req.url ?? ''}`);
+    });
+    expect(await call(port, '/api/v1/x?y=1', 'DELETE')).to.include({
+      status: 418,
+      body: 'mounted DELETE /api/v1/x?y=1',
+    });
+    expect(await call(port, '/health')).to.include({ status: 200, body: 'ok\n' });
+    expect((await call(port, '/apis')).status, 'only under the prefix').to.equal(404);
+    expect(() => {
+      server.mount('/metrics/', () => Promise.resolve());
+    }).to.throw('cannot mount');
+  });
+
   for (const path of ['/health', '/healthz', '/health?verbose=1']) {
     it(`answers ${path} with 200 ok while the process runs`, async () => {
       expect(await call(port, path)).to.include({ status: 200, body: 'ok\n' });

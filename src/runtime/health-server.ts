@@ -1,7 +1,8 @@
 /**
  * The operator's HTTP face for the kubelet and Prometheus: liveness, readiness and metrics on
  * HTTP_PORT. Readiness is the AND of named checks, so each component states its own condition
- * and a failing probe says which one is holding the pod back.
+ * and a failing probe says which one is holding the pod back. Other handlers (the HTTP API) are
+ * mounted under a path prefix; the probes and /metrics stay open whatever they require.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -10,6 +11,9 @@ import type { Logger } from './logger.js';
 
 /** `true` when ready; otherwise `false` or a short reason shown in the /ready response. */
 export type ReadinessCheck = () => boolean | string;
+
+/** Answers every request under the prefix it is mounted at. */
+export type MountedHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 
 export interface HealthServerOptions {
   port: number;
@@ -20,6 +24,7 @@ export interface HealthServerOptions {
 
 export class HealthServer {
   private readonly checks = new Map<string, ReadinessCheck>();
+  private readonly mounts: { prefix: string; handler: MountedHandler }[] = [];
   private shuttingDown = false;
   private server: Server | undefined;
 
@@ -27,6 +32,13 @@ export class HealthServer {
 
   addReadinessCheck(name: string, check: ReadinessCheck): void {
     this.checks.set(name, check);
+  }
+
+  /** Sends every request whose path starts with `prefix` (such as `/api/`) to `handler`. */
+  mount(prefix: string, handler: MountedHandler): void {
+    if (!prefix.startsWith('/') || !prefix.endsWith('/') || isRoute(prefix.slice(0, -1)))
+      throw new Error(`cannot mount a handler at ${prefix}: use a "/name/" prefix other than the probes'`);
+    this.mounts.push({ prefix, handler });
   }
 
   /** From now on /ready fails, so the Service stops sending traffic before components stop. */
@@ -75,7 +87,12 @@ export class HealthServer {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const path = (req.url ?? '/').split('?')[0];
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    const mounted = this.mounts.find((m) => path.startsWith(m.prefix));
+    if (mounted) {
+      await mounted.handler(req, res);
+      return;
+    }
     if (!isRoute(path)) {
       reply(res, 404, 'not found\n');
       return;

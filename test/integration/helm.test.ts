@@ -131,6 +131,8 @@ describe('Helm chart and install manifest', function () {
       expect(kinds(objects).sort()).to.deep.equal(
         [
           'ClusterRole',
+          'ClusterRole',
+          'ClusterRoleBinding',
           'ClusterRoleBinding',
           'CustomResourceDefinition',
           'CustomResourceDefinition',
@@ -207,17 +209,33 @@ describe('Helm chart and install manifest', function () {
       expect(leases.rules).to.deep.equal([
         { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'create', 'update'] },
       ]);
-      const clusterRole = only(objects, 'ClusterRole');
-      expect(clusterRole.rules?.some((r) => r.resources?.includes('leases'))).to.equal(false);
+      const clusterRoles = objects.filter((o) => o.kind === 'ClusterRole') as unknown as V1ClusterRole[];
+      expect(clusterRoles.map((r) => r.metadata?.name).sort()).to.deep.equal([
+        'gateway-worker',
+        'gateway-worker-http-api-auth',
+      ]);
+      for (const role of clusterRoles)
+        expect(role.rules?.some((r) => r.resources?.includes('leases'))).to.equal(false);
+      // The HTTP API checks its callers with these two reviews, and needs nothing else.
+      expect(
+        clusterRoles.find((r) => r.metadata?.name === 'gateway-worker-http-api-auth')?.rules,
+      ).to.deep.equal([
+        { apiGroups: ['authentication.k8s.io'], resources: ['tokenreviews'], verbs: ['create'] },
+        { apiGroups: ['authorization.k8s.io'], resources: ['subjectaccessreviews'], verbs: ['create'] },
+      ]);
+      expect(env.has('OBJECT_STORE_URL'), 'no object store by default').to.equal(false);
     });
 
-    it('watchNamespaces: WATCH_NAMESPACES, and a Role in each namespace instead of a ClusterRole', async () => {
+    it('watchNamespaces: WATCH_NAMESPACES, and a Role in each namespace instead of the watch ClusterRole', async () => {
       const objects = await template('gw-ns', '--set', 'watchNamespaces={team-a,team-b}');
       const deployment = only(objects, 'Deployment');
       const env = deployment.spec!.template.spec!.containers[0]!.env!;
       expect(env.find((e) => e.name === 'WATCH_NAMESPACES')?.value).to.equal('team-a,team-b');
-      expect(kinds(objects)).not.to.include('ClusterRole');
-      expect(kinds(objects)).not.to.include('ClusterRoleBinding');
+      // Cluster-wide, only the HTTP API's reviews (cluster-scoped by nature).
+      expect(only(objects, 'ClusterRole').metadata?.name).to.equal('gateway-worker-http-api-auth');
+      expect(
+        objects.filter((o) => o.kind === 'ClusterRoleBinding').map((o) => o.metadata.name),
+      ).to.deep.equal(['gateway-worker-http-api-auth']);
       const roles = objects.filter((o) => o.kind === 'Role') as unknown as V1Role[];
       const bindings = objects.filter((o) => o.kind === 'RoleBinding') as unknown as V1RoleBinding[];
       const where = (objs: (V1Role | V1RoleBinding)[]): string[] =>
@@ -273,6 +291,74 @@ describe('Helm chart and install manifest', function () {
       });
     });
 
+    it('object store: s3:// with keys from a Secret and a private CA; file:// with its volume', async () => {
+      const container = (objects: KubeObject[]) =>
+        only(objects, 'Deployment').spec!.template.spec!.containers[0]!;
+      const s3 = await template(
+        'gw-ns',
+        '--set',
+        'objectStore.url=s3://archive/gateway-worker,objectStore.s3.endpoint=https://minio.storage:9000,objectStore.s3.forcePathStyle=true,objectStore.s3.existingSecret=s3-keys,objectStore.s3.caSecret=s3-ca',
+      );
+      const env = new Map(container(s3).env!.map((e) => [e.name, e]));
+      expect(env.get('OBJECT_STORE_URL')?.value).to.equal('s3://archive/gateway-worker');
+      expect(env.get('S3_ENDPOINT')?.value).to.equal('https://minio.storage:9000');
+      expect(env.get('S3_REGION')?.value).to.equal('us-east-1');
+      expect(env.get('S3_FORCE_PATH_STYLE')?.value).to.equal('true');
+      // Credentials come from the Secret, never as values in the Deployment.
+      expect(env.get('S3_ACCESS_KEY_ID')?.valueFrom?.secretKeyRef).to.deep.equal({
+        name: 's3-keys',
+        key: 'accessKeyId',
+      });
+      expect(env.get('S3_SECRET_ACCESS_KEY')?.valueFrom?.secretKeyRef).to.deep.equal({
+        name: 's3-keys',
+        key: 'secretAccessKey',
+      });
+      expect(env.get('S3_SECRET_ACCESS_KEY')?.value).to.equal(undefined);
+      expect(env.get('S3_CA_FILE')?.value).to.equal('/etc/gateway-worker/s3-ca/ca.crt');
+      expect(container(s3).volumeMounts).to.deep.include({
+        name: 's3-ca',
+        mountPath: '/etc/gateway-worker/s3-ca',
+        readOnly: true,
+      });
+      const s3Volumes = only(s3, 'Deployment').spec!.template.spec!.volumes!;
+      expect(s3Volumes.find((v) => v.name === 's3-ca')?.secret).to.deep.include({ secretName: 's3-ca' });
+
+      const withoutKeys = new Map(
+        container(await template('gw-ns', '--set', 'objectStore.url=s3://archive')).env!.map((e) => [
+          e.name,
+          e,
+        ]),
+      );
+      expect(withoutKeys.has('S3_ACCESS_KEY_ID'), 'the SDK default chain (IRSA)').to.equal(false);
+
+      const file = await template(
+        'gw-ns',
+        '--set',
+        'objectStore.url=file:///var/lib/gateway-worker/archive,objectStore.existingClaim=archive',
+      );
+      expect(container(file).volumeMounts).to.deep.include({
+        name: 'object-store',
+        mountPath: '/var/lib/gateway-worker/archive',
+      });
+      const volumes = only(file, 'Deployment').spec!.template.spec!.volumes!;
+      expect(volumes.find((v) => v.name === 'object-store')?.persistentVolumeClaim?.claimName).to.equal(
+        'archive',
+      );
+      expect(new Map(container(file).env!.map((e) => [e.name, e.value])).has('S3_REGION')).to.equal(false);
+
+      const noClaim = await tools.helm([
+        'template',
+        'gateway-worker',
+        CHART_DIR,
+        '--set',
+        'objectStore.url=file:///data/archive',
+      ]);
+      expect(noClaim.code).not.to.equal(0);
+      expect(noClaim.stderr).to.include(
+        'objectStore.url file:///data/archive needs objectStore.existingClaim: a PersistentVolumeClaim to mount at /data/archive',
+      );
+    });
+
     it('one replica renders no PodDisruptionBudget (it would block every drain)', async () => {
       const objects = await template('gw-ns', '--set', 'replicaCount=1');
       expect(kinds(objects)).not.to.include('PodDisruptionBudget');
@@ -320,6 +406,12 @@ describe('Helm chart and install manifest', function () {
       ['a port out of range', ['--set', 'ports.http=70000'], /ports\/http/],
       ['a bad digest', ['--set', 'image.digest=latest'], /image\/digest/],
       ['a bad gateway selector', ['--set', 'gateways.selector=not a selector'], /gateways\/selector/],
+      ['an object store of another scheme', ['--set', 'objectStore.url=gs://bucket'], /objectStore\/url/],
+      [
+        'an S3 endpoint without a scheme',
+        ['--set', 'objectStore.s3.endpoint=minio:9000'],
+        /objectStore\/s3\/endpoint/,
+      ],
     ];
     for (const [what, flags, message] of badValues) {
       it(`values.schema.json rejects ${what}`, async () => {

@@ -38,6 +38,15 @@ const WATCH_RULES: V1PolicyRule[] = [
   { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: ['create', 'patch'] },
 ];
 
+/**
+ * The HTTP API's checks of its callers (TokenReview, SubjectAccessReview): cluster-scoped creates,
+ * so a ClusterRole of their own in either watch mode (templates/http-api-rbac.yaml).
+ */
+const HTTP_API_AUTH_RULES: V1PolicyRule[] = [
+  { apiGroups: ['authentication.k8s.io'], resources: ['tokenreviews'], verbs: ['create'] },
+  { apiGroups: ['authorization.k8s.io'], resources: ['subjectaccessreviews'], verbs: ['create'] },
+];
+
 /** verb, resource, where (a namespace, or 'all' for --all-namespaces), whether it is allowed. */
 type Question = readonly [verb: string, resource: string, where: string, allowed: boolean];
 
@@ -114,6 +123,23 @@ describe('RBAC of the Helm chart (kubectl auth can-i as its ServiceAccount)', fu
     return answers.filter((line): line is string => line !== undefined);
   };
 
+  /** The names of the release's cluster-wide objects of `kind`, sorted. */
+  const clusterWide = async (release: Release, kind: string): Promise<string[]> =>
+    succeeded(
+      await tools.kubectl([
+        'get',
+        kind,
+        '-l',
+        `app.kubernetes.io/instance=${release.name}`,
+        '-o',
+        'jsonpath={.items[*].metadata.name}',
+      ]),
+      `get ${kind}`,
+    )
+      .split(' ')
+      .filter((name) => name !== '')
+      .sort();
+
   const rulesOf = async (
     kind: 'clusterrole' | 'role',
     name: string,
@@ -138,7 +164,7 @@ describe('RBAC of the Helm chart (kubectl auth can-i as its ServiceAccount)', fu
       await tools.ensureNamespaces([elsewhere]);
     });
 
-    it('the ClusterRole holds exactly the rules the controllers need', async () => {
+    it('the ClusterRole holds exactly the rules the controllers need; the HTTP API’s its two reviews', async () => {
       const bindings = succeeded(
         await tools.kubectl([
           'get',
@@ -150,8 +176,12 @@ describe('RBAC of the Helm chart (kubectl auth can-i as its ServiceAccount)', fu
         ]),
         'get clusterrolebinding',
       );
-      expect(bindings).to.include(release.name);
-      expect(await rulesOf('clusterrole', bindings)).to.deep.equal(WATCH_RULES);
+      const bound = bindings.split(' ').sort();
+      const watch = bound.find((name) => !name.endsWith('-http-api-auth')) ?? '';
+      expect(watch).to.include(release.name);
+      expect(bound).to.deep.equal([watch, `${watch}-http-api-auth`].sort());
+      expect(await rulesOf('clusterrole', watch)).to.deep.equal(WATCH_RULES);
+      expect(await rulesOf('clusterrole', `${watch}-http-api-auth`)).to.deep.equal(HTTP_API_AUTH_RULES);
     });
 
     it('can do what the controllers need, in any namespace', async () => {
@@ -177,6 +207,8 @@ describe('RBAC of the Helm chart (kubectl auth can-i as its ServiceAccount)', fu
         ['get', 'leases.coordination.k8s.io', own, true],
         ['create', 'leases.coordination.k8s.io', own, true],
         ['update', 'leases.coordination.k8s.io', own, true],
+        ['create', 'tokenreviews.authentication.k8s.io', 'all', true],
+        ['create', 'subjectaccessreviews.authorization.k8s.io', 'all', true],
       ];
       expect(await mismatches(release, questions)).to.deep.equal([]);
     });
@@ -206,6 +238,8 @@ describe('RBAC of the Helm chart (kubectl auth can-i as its ServiceAccount)', fu
         ['create', 'clusterroles.rbac.authorization.k8s.io', 'all', false],
         ['create', 'rolebindings.rbac.authorization.k8s.io', own, false],
         ['create', 'serviceaccounts/token', own, false],
+        ['create', 'localsubjectaccessreviews.authorization.k8s.io', ns, false],
+        ['create', 'certificatesigningrequests.certificates.k8s.io', 'all', false],
       ];
       expect(await mismatches(release, questions)).to.deep.equal([]);
     });
@@ -221,19 +255,15 @@ describe('RBAC of the Helm chart (kubectl auth can-i as its ServiceAccount)', fu
       release = await install('gwns', '--set', `watchNamespaces={${a},${b}}`);
     });
 
-    it('grants a Role in each watched namespace and nothing cluster-wide', async () => {
-      const clusterWide = succeeded(
-        await tools.kubectl([
-          'get',
-          'clusterroles,clusterrolebindings',
-          '-l',
-          `app.kubernetes.io/instance=${release.name}`,
-          '-o',
-          'name',
-        ]),
-        'get clusterroles',
-      );
-      expect(clusterWide.trim()).to.equal('');
+    it('grants a Role in each watched namespace and, cluster-wide, only the HTTP API’s reviews', async () => {
+      const clusterRoles = await clusterWide(release, 'clusterroles');
+      expect(clusterRoles).to.have.length(1);
+      const own = clusterRoles[0] ?? '';
+      expect(own)
+        .to.include(release.name)
+        .and.match(/-http-api-auth$/);
+      expect(await clusterWide(release, 'clusterrolebindings')).to.deep.equal([own]);
+      expect(await rulesOf('clusterrole', own)).to.deep.equal(HTTP_API_AUTH_RULES);
       for (const namespace of [a, b]) {
         const roles = succeeded(
           await tools.kubectl([
@@ -278,6 +308,8 @@ describe('RBAC of the Helm chart (kubectl auth can-i as its ServiceAccount)', fu
         ['update', 'leases.coordination.k8s.io', a, false],
         ['create', 'pods', a, false],
         ['get', 'deployments.apps', a, false],
+        ['create', 'tokenreviews.authentication.k8s.io', 'all', true],
+        ['create', 'subjectaccessreviews.authorization.k8s.io', 'all', true],
       ];
       expect(await mismatches(release, questions)).to.deep.equal([]);
     });

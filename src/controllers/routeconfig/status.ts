@@ -23,8 +23,10 @@ export function routeConfigStatus(
       type: 'Accepted',
       ...result.accepted,
       message: lastGood
-        ? `${result.accepted.message} The last valid version of this RouteConfig (generation ${lastGood.generation}${
-            lastGood.revision === undefined ? '' : `, revision ${lastGood.revision}`
+        ? `${result.accepted.message} The last valid version of this RouteConfig (${
+            lastGood.revision === undefined
+              ? `generation ${lastGood.generation}`
+              : `revision ${lastGood.revision}, stored from generation ${lastGood.generation}`
           }) stays in service.`
         : result.accepted.message,
       observedGeneration,

@@ -40,7 +40,6 @@ import { isNotFound } from '../../runtime/kube/errors.js';
 import { CoreTypes, objectKey, type ConfigMap, type KubeObject } from '../../runtime/kube/resource.js';
 import type { Logger } from '../../runtime/logger.js';
 import { applyOwned } from '../../runtime/objects/apply-owned.js';
-import { isOwnedBy } from '../../runtime/objects/owner-references.js';
 import { findCondition, isTrue } from '../../runtime/status/conditions.js';
 import type { PublisherRef } from '../publisher.js';
 import { pushOwner, type PushStatusRouter } from '../push-owners.js';
@@ -61,6 +60,8 @@ import { routeConfigStatus } from './status.js';
 
 /** The queue key that recompiles every RouteConfig; object keys always contain a '/'. */
 const COMPILE = 'compile';
+/** Revisions by their owners' uids: one lookup per RouteConfig, not a scan per namespace. */
+const OWNER_INDEX = 'owner';
 
 export interface RouteConfigControllerOptions {
   readonly client: KubeClient;
@@ -95,6 +96,7 @@ export function routeConfigController(options: RouteConfigControllerOptions): Co
     revisions: manager.informer(CoreTypes.configMap, {
       labelSelector: ROUTE_CONFIG_LABEL,
       metadataOnly: true,
+      indexers: { [OWNER_INDEX]: (cm) => (cm.metadata.ownerReferences ?? []).map((ref) => ref.uid) },
     }),
   };
   const reconciler = new RouteConfigReconciler(options, informers);
@@ -226,8 +228,12 @@ class RouteConfigReconciler {
     const remembered = this.lastValid.get(objectKey(rc));
     if (remembered) {
       const hash = specHash(remembered.spec);
-      const revision = revisions.find((r) => r.specHash === hash)?.revision;
-      return { spec: remembered.spec, generation: remembered.generation, revision };
+      const ref = revisions.find((r) => r.specHash === hash);
+      return {
+        spec: remembered.spec,
+        generation: ref?.generation ?? remembered.generation,
+        revision: ref?.revision,
+      };
     }
     for (const ref of revisions) {
       const stored = await this.read(rc.metadata.namespace, ref.name);
@@ -250,10 +256,10 @@ class RouteConfigReconciler {
   }
 
   private revisionsOf(rc: RouteConfig): RevisionRef[] {
-    const { namespace, name = '' } = rc.metadata;
+    const { uid } = rc.metadata;
+    if (!uid) return [];
     return this.informers.revisions.store
-      .listBySelector({ matchLabels: { [ROUTE_CONFIG_LABEL]: name } }, namespace)
-      .filter((cm) => isOwnedBy(cm, rc))
+      .byIndex(OWNER_INDEX, uid)
       .map(parseRevisionRef)
       .filter((r): r is RevisionRef => r !== undefined);
   }

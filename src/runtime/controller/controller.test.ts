@@ -125,17 +125,22 @@ describe('controller reconcile results (injected clock)', () => {
     await controller.stop();
   });
 
-  it('finishes its initial pass once every key queued before the start has run once, errors included', async () => {
-    const { controller } = harness((n) => {
+  it('finishes its initial pass once every key queued before the start has been reconciled, a failed one on its retry', async () => {
+    const { controller, clock } = harness((n) => {
       if (n === 1) throw new Error('first one fails');
+      if (n === 2) throw new TerminalError('a spec no retry can fix');
       return undefined;
     });
     let done = false;
     void controller.initialPass.then(() => (done = true));
     controller.enqueue('ns/a');
     controller.enqueue('ns/b');
+    controller.enqueue('ns/c');
     await controller.start();
     controller.enqueue('ns/later');
+    await settle();
+    expect(done, 'the failed key waits for its retry').to.equal(false);
+    clock.advance(5);
     await settle();
     expect(done).to.equal(true);
     await controller.stop();

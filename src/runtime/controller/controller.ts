@@ -70,9 +70,10 @@ export class Controller implements Component {
   private workersStarted = false;
   private resolveInitialPass: () => void = () => undefined;
   /**
-   * Resolves once every key queued before the workers started has been reconciled once, whatever
-   * the outcome: the controller has acted on everything that existed when it started (the pusher
-   * waits for it before replacing what the gateways serve).
+   * Resolves once every key queued before the workers started has been reconciled without an
+   * error that is retried (success, a requeue or a terminal error): the controller has acted on
+   * everything that existed when it started. The pusher waits for it before replacing what the
+   * gateways serve.
    */
   readonly initialPass = new Promise<void>((resolve) => {
     this.resolveInitialPass = resolve;
@@ -178,10 +179,13 @@ export class Controller implements Component {
       this.metrics?.activeWorkers.inc({ controller: this.name });
       try {
         await this.reconcileOne(key);
+        // A failure waiting for its retry has not acted yet; forget() zeroed the count otherwise.
+        const retried = this.queue.numRequeues(key) > 0;
+        if (!retried && this.initialKeys.delete(key) && this.initialKeys.size === 0)
+          this.resolveInitialPass();
       } finally {
         this.metrics?.activeWorkers.dec({ controller: this.name });
         this.queue.done(key);
-        if (this.initialKeys.delete(key) && this.initialKeys.size === 0) this.resolveInitialPass();
       }
     }
   }

@@ -9,8 +9,10 @@ import { expect } from 'chai';
 import { parse } from 'yaml';
 import {
   RouteConfigResource,
+  WafRuleSetResource,
   type RouteConfig,
   type RouteConfigSpec,
+  type WafRuleSet,
   statusOf,
 } from '../../src/api/v1alpha1/index.js';
 import { ROUTE_CONFIG_LABEL } from '../../src/controllers/routeconfig/revisions.js';
@@ -21,6 +23,7 @@ import { startOperatorHarness, type OperatorHarness } from '../support/operator-
 import { eventually } from '../support/widgets.js';
 
 const ROUTES = ResourceType.RESOURCE_TYPE_ROUTES;
+const WAF = ResourceType.RESOURCE_TYPE_WAF_RULES;
 
 interface RoutesFile {
   route_configs: { name: string; routes: { name: string; backends: { url?: string }[] }[] }[];
@@ -33,6 +36,7 @@ const GOOD = {
       name: 'api',
       match: { path: { type: 'Prefix', value: '/api' } },
       backends: [{ service: { name: 'api', port: 80 } }],
+      wafRuleSetRefs: [{ name: 'edge' }],
     },
     {
       name: 'docs',
@@ -83,18 +87,20 @@ describe('RouteConfig after an operator restart (real API server, operator, simu
       .find((c) => c.name === resourceName())
       ?.routes.map((r) => r.name);
   /**
-   * From now on, per gateway, the version of the shop RouteConfig in every routes update it
-   * accepts (undefined for an update without it): a gateway that was emptied, even briefly, shows.
+   * From now on, per gateway, every routes and WAF update it accepts: the version of the shop
+   * RouteConfig in it, and how many rule sets. A gateway emptied even briefly shows.
    */
-  const recordRoutesUpdates = (): (string | undefined)[][] =>
+  const recordUpdates = (): { routes: (string | undefined)[]; ruleSets: number[] }[] =>
     h.gateways.simulated.gateways.map((g) => {
-      const seen: (string | undefined)[] = [];
+      const seen = { routes: [] as (string | undefined)[], ruleSets: [] as number[] };
       const state = g.agent.state;
       const apply = state.apply.bind(state);
       state.apply = async (type, version, resources, delta) => {
         const result = await apply(type, version, resources, delta);
-        if (type === ROUTES && result.kind === 'ack')
-          seen.push(state.appliedResources(ROUTES).find((r) => r.name === resourceName())?.version);
+        if (result.kind !== 'ack') return result;
+        if (type === ROUTES)
+          seen.routes.push(state.appliedResources(ROUTES).find((r) => r.name === resourceName())?.version);
+        if (type === WAF) seen.ruleSets.push(state.appliedResources(WAF).length);
         return result;
       };
       return seen;
@@ -120,6 +126,20 @@ describe('RouteConfig after an operator restart (real API server, operator, simu
     );
 
   it('stores the valid version as an owned, immutable revision and serves it', async () => {
+    await h.client.create(WafRuleSetResource, {
+      apiVersion: 'gateway.awesomeapi.com.br/v1alpha1',
+      kind: 'WafRuleSet',
+      metadata: { namespace: h.namespace, name: 'edge' },
+      spec: {
+        rules: [
+          {
+            id: 'traversal',
+            conditions: [{ field: 'uri', operator: 'regex', value: '\\.\\./' }],
+            action: { type: 'block', message: 'traversal' },
+          },
+        ],
+      },
+    } as unknown as WafRuleSet);
     await h.client.create(CoreTypes.service, {
       metadata: { namespace: h.namespace, name: 'api' },
       spec: { ports: [{ name: 'http', port: 80, targetPort: 8080 }] },
@@ -156,7 +176,7 @@ describe('RouteConfig after an operator restart (real API server, operator, simu
       blockOwnerDeletion: true,
     });
     expect(JSON.parse(revision?.data?.['spec.json'] ?? '{}')).to.deep.equal(rc.spec);
-    for (const g of h.gateways.simulated.gateways) expect(routesOn(g.dir)).to.deep.equal(['api', 'docs']);
+    for (const g of h.gateways.simulated.gateways) expect(routesOn(g.dir)).to.deep.equal(['docs', 'api']);
   });
 
   it('keeps serving the previous version when an edit is invalid, and says why', async () => {
@@ -178,27 +198,31 @@ describe('RouteConfig after an operator restart (real API server, operator, simu
     );
     expect((await condition('Ready'))?.status).to.equal('False');
     expect(versions(), 'the previous payload version on every gateway').to.deep.equal(before);
-    for (const g of h.gateways.simulated.gateways) expect(routesOn(g.dir)).to.deep.equal(['api', 'docs']);
+    for (const g of h.gateways.simulated.gateways) expect(routesOn(g.dir)).to.deep.equal(['docs', 'api']);
     expect(await revisions(), 'an invalid spec is not stored').to.have.length(1);
   });
 
   it('still serves it after an operator restart, which the invalid spec meets first', async () => {
     const before = versions();
-    const applied = recordRoutesUpdates();
+    const applied = recordUpdates();
     await h.restartOperator();
     // The new operator's connections send every gateway its complete state once.
     await eventually(
-      () => applied.every((updates) => updates.length > 0),
+      () => applied.every((g) => g.routes.length > 0 && g.ruleSets.length > 0),
       30_000,
-      'a routes update from the new operator on every gateway',
+      'routes and WAF updates from the new operator on every gateway',
     );
-    for (const [i, updates] of applied.entries())
+    for (const [i, { routes, ruleSets }] of applied.entries()) {
       expect(
-        updates,
+        routes,
         `gateway ${i}: the version of ${resourceName()} in each update since the restart`,
-      ).to.deep.equal(updates.map(() => before[i]));
+      ).to.deep.equal(routes.map(() => before[i]));
+      expect(ruleSets, `gateway ${i}: rule sets in each WAF update since the restart`).to.deep.equal(
+        ruleSets.map(() => 1),
+      );
+    }
     expect(versions()).to.deep.equal(before);
-    for (const g of h.gateways.simulated.gateways) expect(routesOn(g.dir)).to.deep.equal(['api', 'docs']);
+    for (const g of h.gateways.simulated.gateways) expect(routesOn(g.dir)).to.deep.equal(['docs', 'api']);
     expect((await condition('Accepted'))?.message).to.include(
       '(revision 1, stored from generation 1) stays in service.',
     );
@@ -208,19 +232,21 @@ describe('RouteConfig after an operator restart (real API server, operator, simu
     await edit(GOOD);
     await settled();
     const before = versions();
-    const applied = recordRoutesUpdates();
+    const applied = recordUpdates();
     await h.restartOperator(async () => {
       await edit(INVALID);
     });
     await eventually(
-      () => applied.every((updates) => updates.length > 0),
+      () => applied.every((g) => g.routes.length > 0),
       30_000,
       'a routes update from the new operator on every gateway',
     );
     await settled();
-    for (const [i, updates] of applied.entries())
-      expect(updates, `gateway ${i}`).to.deep.equal(updates.map(() => before[i]));
-    for (const g of h.gateways.simulated.gateways) expect(routesOn(g.dir)).to.deep.equal(['api', 'docs']);
+    for (const [i, { routes, ruleSets }] of applied.entries()) {
+      expect(routes, `gateway ${i}`).to.deep.equal(routes.map(() => before[i]));
+      expect(ruleSets, `gateway ${i}`).to.deep.equal(ruleSets.map(() => 1));
+    }
+    for (const g of h.gateways.simulated.gateways) expect(routesOn(g.dir)).to.deep.equal(['docs', 'api']);
     expect((await condition('Accepted'))?.reason).to.equal('Invalid');
   });
 

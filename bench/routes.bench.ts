@@ -73,6 +73,7 @@ function spec(i: number): RouteConfigSpec {
         ...base,
       },
     ],
+    revisionHistoryLimit: 1,
   };
 }
 

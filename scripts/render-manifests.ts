@@ -1,6 +1,7 @@
 /**
- * Keeps the install paths in step with the source of truth: copies crds/ into the Helm chart's
- * crds/, then renders manifests/install.yaml — a Namespace followed by the chart rendered with its
+ * Keeps the install paths in step with the source of truth: writes the chart's RBAC rules from the
+ * registries (render-rbac.ts), copies crds/ into the Helm chart's crds/, then renders
+ * manifests/install.yaml — a Namespace followed by the chart rendered with its
  * default values — so that one `kubectl apply -f manifests/install.yaml` installs everything.
  * Run `npm run manifests` after changing a CRD or the chart; tests fail while either copy is stale.
  *
@@ -14,6 +15,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { findAsset } from '../src/envtest/assets.js';
+import { writeWatchRulesTemplate } from './render-rbac.js';
 
 const run = promisify(execFile);
 
@@ -80,6 +82,8 @@ export async function renderInstallManifest(helm: string = findAsset('helm')): P
 }
 
 async function main(): Promise<void> {
+  writeWatchRulesTemplate();
+  console.log('wrote helm/gateway-worker/templates/_watch-rules.tpl');
   const crds = syncChartCrds();
   console.log(`copied ${crds.map((name) => `crds/${name}`).join(', ')} into helm/gateway-worker/crds/`);
   writeFileSync(INSTALL_MANIFEST, await renderInstallManifest());

@@ -4,28 +4,20 @@
  * it or nothing. A rejected update changes nothing — files, challenges and the recorded version
  * stay those of the last good update — and the answer says why, per resource.
  */
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { parse } from 'yaml';
+import { SYNCED_TYPES } from '../domain/snapshot/pushed-types.js';
 import type { ResourceError } from '../generated/gateway/worker/v1/agent.js';
 import { ResourceType, resourceTypeToJSON, type Resource } from '../generated/gateway/worker/v1/resources.js';
 import type { Logger } from '../runtime/logger.js';
-import { ChallengeTable, parseChallenge, type Challenge } from './acme-challenges.js';
-import { writeFileAtomic } from './atomic-file.js';
+import { ChallengeTable } from './acme-challenges.js';
 import type { Delta } from './chunk-assembler.js';
-import { parseJson, type JsonObject } from './json-checks.js';
-import { RoutesYamlRenderer, parseRoutes, type NamedRoutes } from './routes.js';
+import type { ConfigWriter } from './config-writer.js';
+import { CONFIG_WRITERS } from './config-writers.js';
 import { Serial } from './serial.js';
 import { configVersion } from './versioning.js';
-import { WAF_RULES_FILE, buildWafFiles } from './waf-rules.js';
+import { WAF_RULES_FILE } from './waf-rules.js';
 
 export { WAF_RULES_FILE };
-export const ROUTES_FILE = 'routes.yaml';
-const SUPPORTED: readonly ResourceType[] = [
-  ResourceType.RESOURCE_TYPE_WAF_RULES,
-  ResourceType.RESOURCE_TYPE_ROUTES,
-  ResourceType.RESOURCE_TYPE_ACME_CHALLENGES,
-];
+export { ROUTES_FILE } from './config-writer-routes.js';
 
 export type ApplyResult =
   | { readonly kind: 'ack'; readonly version: string; readonly changed: boolean }
@@ -37,22 +29,25 @@ export type ApplyResult =
       readonly resourceErrors: readonly ResourceError[];
     };
 
-type Checked = { errors: ResourceError[] } | { write: () => Promise<void> };
-
 export class ConfigState {
   private readonly versions = new Map<ResourceType, string>();
   /** The resources of each type's last applied state, the base of incremental updates. */
   private readonly applied = new Map<ResourceType, ReadonlyMap<string, Resource>>();
   private readonly forced = new Map<ResourceType, string>();
   private readonly serial = new Serial();
-  private readonly routesYaml = new RoutesYamlRenderer();
-  private parsedRoutes = new Map<string, { readonly payload: Buffer; readonly config: JsonObject }>();
   readonly challenges = new ChallengeTable();
+  /** One writer per registered SyncConfig type; any other type is refused. */
+  private readonly writers: ReadonlyMap<ResourceType, ConfigWriter>;
 
   constructor(
-    private readonly dir: string,
+    dir: string,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    const context = { dir, challenges: this.challenges };
+    this.writers = new Map(
+      SYNCED_TYPES.map((t) => [ResourceType[t.proto], CONFIG_WRITERS[t.name](context)] as const),
+    );
+  }
 
   /** Versions by type name (RESOURCE_TYPE_WAF_RULES, ...), as reported to the worker. */
   appliedVersions(): Record<string, string> {
@@ -72,18 +67,9 @@ export class ConfigState {
 
   /** After a restart the files on disk are the last good state; their `version` says which. */
   async load(): Promise<void> {
-    for (const [type, file] of [
-      [ResourceType.RESOURCE_TYPE_WAF_RULES, WAF_RULES_FILE],
-      [ResourceType.RESOURCE_TYPE_ROUTES, ROUTES_FILE],
-    ] as const) {
-      try {
-        const version: unknown = (
-          parse(await readFile(join(this.dir, file), 'utf8')) as { version?: unknown }
-        ).version;
-        if (typeof version === 'string') this.versions.set(type, version);
-      } catch {
-        // No file or not ours: nothing applied yet as far as this agent can tell.
-      }
+    for (const [type, writer] of this.writers) {
+      const version = await writer.loadVersion?.();
+      if (version !== undefined) this.versions.set(type, version);
     }
   }
 
@@ -133,7 +119,8 @@ export class ConfigState {
     const typeName = resourceTypeToJSON(type);
     const nack = (message: string, resourceErrors: ResourceError[] = []): ApplyResult =>
       this.nack(type, version, message, resourceErrors);
-    if (!SUPPORTED.includes(type)) return nack(`unsupported resource type ${typeName}`);
+    const writer = this.writers.get(type);
+    if (!writer) return nack(`unsupported resource type ${typeName}`);
     const seen = new Set<string>();
     const duplicates = resources
       .map((r) => r.name)
@@ -164,7 +151,7 @@ export class ConfigState {
       this.applied.set(type, new Map(resources.map((r) => [r.name, r])));
       return { kind: 'ack', version, changed: false };
     }
-    const checked = this.check(type, version, resources);
+    const checked = writer.check(version, resources);
     if ('errors' in checked) {
       const first = checked.errors[0] ?? { name: '', message: '' };
       return nack(
@@ -197,71 +184,5 @@ export class ConfigState {
       reason: message,
     });
     return { kind: 'nack', version: lastGood, message, resourceErrors };
-  }
-
-  /** All resources checked, so one NACK lists every problem, not just the first. */
-  private check(type: ResourceType, version: string, resources: readonly Resource[]): Checked {
-    const errors: ResourceError[] = [];
-    const each = <T>(parse: (resource: Resource) => T): { resource: string; value: T }[] =>
-      resources.flatMap((r) => {
-        try {
-          return [{ resource: r.name, value: parse(r) }];
-        } catch (error) {
-          errors.push({ name: r.name, message: (error as Error).message });
-          return [];
-        }
-      });
-    switch (type) {
-      case ResourceType.RESOURCE_TYPE_WAF_RULES: {
-        const built = buildWafFiles(version, resources);
-        if ('errors' in built) return built;
-        const write = async (): Promise<void> => {
-          for (const { file, content } of built.files)
-            await writeFileAtomic(join(this.dir, file), content, 0o644);
-        };
-        return { write };
-      }
-      case ResourceType.RESOURCE_TYPE_ROUTES: {
-        // A payload identical to one applied before was checked then: its parsed object is
-        // reused, and so is its rendering.
-        const parsed = new Map<string, { payload: Buffer; config: JsonObject }>();
-        const known = this.parsedRoutes;
-        const configs: NamedRoutes[] = each((r) => {
-          const before = known.get(r.name);
-          const config = before?.payload.equals(r.payload)
-            ? before.config
-            : parseRoutes(parseJson(r.payload));
-          parsed.set(r.name, { payload: r.payload, config });
-          return config;
-        }).map((c) => ({ resource: c.resource, config: c.value }));
-        const path = join(this.dir, ROUTES_FILE);
-        return errors.length > 0
-          ? { errors }
-          : {
-              write: async () => {
-                await writeFileAtomic(path, this.routesYaml.render(version, configs), 0o644);
-                this.parsedRoutes = parsed;
-              },
-            };
-      }
-      case ResourceType.RESOURCE_TYPE_ACME_CHALLENGES: {
-        const parsed = each((r) => parseChallenge(parseJson(r.payload)));
-        const owner = new Map<string, string>();
-        for (const { resource, value } of parsed) {
-          const first = owner.get(value.token);
-          if (first !== undefined)
-            errors.push({ name: resource, message: `token ${value.token} is also in ${first}` });
-          else owner.set(value.token, resource);
-        }
-        const challenges: Challenge[] = parsed.map((c) => c.value);
-        const replace = (): Promise<void> => {
-          this.challenges.replace(challenges);
-          return Promise.resolve();
-        };
-        return errors.length > 0 ? { errors } : { write: replace };
-      }
-      default:
-        return { errors: [{ name: '', message: `unsupported resource type ${resourceTypeToJSON(type)}` }] };
-    }
   }
 }

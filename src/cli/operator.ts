@@ -13,9 +13,11 @@ import { PushStatusRouter } from '../controllers/push-owners.js';
 import { certificateController } from '../controllers/certificates/controller.js';
 import { routeConfigController } from '../controllers/routeconfig/controller.js';
 import { wafRuleSetController } from '../controllers/wafruleset/controller.js';
+import type { PublishingKind } from '../domain/snapshot/pushed-types.js';
 import { GatewayChannel } from '../push/channel.js';
 import { EventRecorder } from '../runtime/events/recorder.js';
 import { watchGateways, type Pod } from '../push/gateway-discovery.js';
+import type { Controller } from '../runtime/controller/controller.js';
 import { Manager } from '../runtime/controller/manager.js';
 import { CoreTypes } from '../runtime/kube/resource.js';
 import { KubeClient } from '../runtime/kube/client.js';
@@ -99,8 +101,9 @@ export function buildOperator(config: Config, logger: Logger, deps: OperatorDeps
     registry,
     workers: config.queueWorkers,
   };
-  manager.add(
-    certificateController({
+  // One per kind that publishes a pushed type (domain/snapshot/pushed-types.ts).
+  const controllers: Record<PublishingKind, Component & Partial<Pick<Controller, 'initialPass'>>> = {
+    Certificate: certificateController({
       ...shared,
       namespace: config.podNamespace,
       retry: {
@@ -108,9 +111,14 @@ export function buildOperator(config: Config, logger: Logger, deps: OperatorDeps
         maxMs: config.certificateRetryMaxSeconds * 1000,
       },
     }),
-  );
-  manager.add(wafRuleSetController(shared));
-  manager.add(routeConfigController(shared));
+    WafRuleSet: wafRuleSetController(shared),
+    RouteConfig: routeConfigController(shared),
+  };
+  for (const [kind, controller] of Object.entries(controllers)) {
+    manager.add(controller);
+    // A new leader pushes a kind's types once its controller has published what exists.
+    if (controller.initialPass) channel.holdUntilPublished(kind, controller.initialPass);
+  }
 
   // The HTTP API on the health server's port; its endpoints are listed in src/http-api/routes.ts.
   const reviewer = new KubeReviewer({ client, registry });

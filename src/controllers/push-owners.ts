@@ -3,7 +3,10 @@
  * changes (an ACK, a NACK, a gateway that came or went) back to the controller of that kind, so
  * it rewrites the resource's status.gateways and Synced condition.
  */
-export type PushedKind = 'Certificate' | 'WafRuleSet' | 'RouteConfig';
+import type { PublishingKind } from '../domain/snapshot/pushed-types.js';
+
+/** A kind named as a publisher by some pushed type of the registry (domain/snapshot/pushed-types.ts). */
+export type PushedKind = PublishingKind;
 
 export function pushOwner(kind: PushedKind, key: string): string {
   return `${kind}:${key}`;

@@ -37,6 +37,7 @@ export class GatewayChannel implements Component {
   private pusherInstance: Pusher | undefined;
   private renewTimer: Timer | undefined;
   private readonly clock: Clock;
+  private readonly holds: [kind: string, published: Promise<void>][] = [];
 
   constructor(private readonly options: ChannelOptions) {
     this.clock = options.clock ?? systemClock;
@@ -46,6 +47,12 @@ export class GatewayChannel implements Component {
   get pusher(): Pusher {
     if (!this.pusherInstance) throw new Error('the gateway channel has not started');
     return this.pusherInstance;
+  }
+
+  /** {@link Pusher.holdUntilPublished}, for the pusher this channel builds when it starts. */
+  holdUntilPublished(kind: string, published: Promise<void>): void {
+    this.holds.push([kind, published]);
+    this.pusherInstance?.holdUntilPublished(kind, published);
   }
 
   /** What the manager runs on the leader only: pushing. */
@@ -67,6 +74,7 @@ export class GatewayChannel implements Component {
       clock: this.clock,
       onStatusChange: this.options.onStatusChange,
     });
+    for (const [kind, published] of this.holds) this.pusherInstance.holdUntilPublished(kind, published);
     this.server = new WorkerServer({
       port: this.options.grpcPort,
       tls: tls.server,

@@ -6,6 +6,7 @@
  */
 import { Metadata, status, type ClientDuplexStream } from '@grpc/grpc-js';
 import { randomUUID } from 'node:crypto';
+import { SYNCED_TYPES, isSynced, type PushedTypeName } from '../domain/snapshot/pushed-types.js';
 import {
   CONFIG_ORDER,
   type ConfigResource,
@@ -24,12 +25,13 @@ import { systemClock, type Clock, type Timer } from '../runtime/clock.js';
 import type { Logger } from '../runtime/logger.js';
 import { SharedEncodingAgentClient, chunksOf } from './shared-encoding.js';
 
-export const PROTO_TYPES: Record<ConfigType, ResourceType> = {
-  waf: ResourceType.RESOURCE_TYPE_WAF_RULES,
-  routes: ResourceType.RESOURCE_TYPE_ROUTES,
-  acme: ResourceType.RESOURCE_TYPE_ACME_CHALLENGES,
-};
-const CONFIG_TYPES = new Map(Object.entries(PROTO_TYPES).map(([k, v]) => [v, k as ConfigType]));
+/** Each SyncConfig type's proto enum, from the registry. */
+export const PROTO_TYPES = Object.fromEntries(
+  SYNCED_TYPES.map((t) => [t.name, ResourceType[t.proto]]),
+) as Readonly<Record<ConfigType, ResourceType>>;
+const CONFIG_TYPES = new Map(SYNCED_TYPES.map((t) => [ResourceType[t.proto], t.name]));
+/** Per type, what a gateway must have answered before the type is sent (make-before-break). */
+const WAITS_FOR = new Map(SYNCED_TYPES.map((t) => [t.name, t.waitsFor]));
 
 export interface Gateway {
   /** namespace/pod-name */
@@ -54,7 +56,7 @@ export interface Outcome {
 }
 
 export interface OutcomeEvent {
-  readonly type: ConfigType | 'certificate';
+  readonly type: PushedTypeName;
   /**
    * The resources (or the certificate) whose outcome on this gateway changed: a new version
    * applied, or gone; undefined when any of that type may have changed.
@@ -68,7 +70,7 @@ export interface OutcomeEvent {
 export interface ConnectionEvents {
   /** An ACK or NACK arrived, or a certificate call finished. */
   onOutcome(gateway: Gateway, outcome: OutcomeEvent): void;
-  onSent?(gateway: Gateway, type: ConfigType | 'certificate', bytes: number): void;
+  onSent?(gateway: Gateway, type: PushedTypeName, bytes: number): void;
   onConnected?(gateway: Gateway, connected: boolean): void;
 }
 
@@ -204,23 +206,24 @@ export class GatewayConnection {
       if (!group) continue;
       if (this.sent.get(type)?.version === group.version) continue;
       if (this.outcomes.get(type)?.rejected?.version === group.version) continue;
-      // Make-before-break: routes wait until what they may reference has been answered.
-      if (type === 'routes' && !this.settledBeforeRoutes(desired)) continue;
+      // Make-before-break: a type waits until what it may reference has been answered.
+      if (!(WAITS_FOR.get(type) ?? []).every((other) => this.settled(desired, other))) continue;
       this.send(type, group.version, group.resources);
     }
   }
 
-  private settledBeforeRoutes(desired: GatewaySnapshot): boolean {
-    if (this.certificatesInFlight.size > 0) return false;
-    const waf = desired.config.get('waf');
-    if (!waf) return true;
-    const outcome = this.outcomes.get('waf');
-    const sent = this.sent.get('waf');
-    const answered = sent?.version === waf.version && sent.nonce === '';
+  /** Whether the pod has answered the desired state of `type` (or has nothing of it to answer). */
+  private settled(desired: GatewaySnapshot, type: PushedTypeName): boolean {
+    if (!isSynced(type)) return this.certificatesInFlight.size === 0;
+    const group = desired.config.get(type);
+    if (!group) return true;
+    const outcome = this.outcomes.get(type);
+    const sent = this.sent.get(type);
+    const answered = sent?.version === group.version && sent.nonce === '';
     return (
       answered ||
-      outcome?.rejected?.version === waf.version ||
-      (outcome !== undefined && sameVersions(outcome.applied, waf.resources))
+      outcome?.rejected?.version === group.version ||
+      (outcome !== undefined && sameVersions(outcome.applied, group.resources))
     );
   }
 

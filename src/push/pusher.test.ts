@@ -108,3 +108,81 @@ describe('Pusher status notifications (real agents over mTLS)', () => {
     expect(pusher.status('WafRuleSet:b/two').summary).to.equal('1/1');
   });
 });
+
+describe('Pusher at start, while controllers publish what exists (real agents over mTLS)', () => {
+  let root: string;
+  let sim: SimulatedGateways;
+  let pki: Awaited<ReturnType<typeof agentPki>>;
+
+  before(async () => {
+    pki = await agentPki();
+    root = await mkdtemp(join(tmpdir(), 'pusher-hold-'));
+    sim = await startSimulatedGateways({ count: 1, tls: pki.agent, dirRoot: root });
+  });
+
+  after(async () => {
+    await sim.stop();
+    await rm(root, { recursive: true, force: true });
+  });
+
+  /** Per type, the resources in every update the gateway accepts from now on. */
+  function recordUpdates(): Map<ResourceType, number[]> {
+    const seen = new Map<ResourceType, number[]>();
+    const gateway = sim.gateways[0];
+    if (!gateway) throw new Error('no gateway');
+    const state = gateway.agent.state;
+    const apply = state.apply.bind(state);
+    state.apply = async (type, version, resources, delta) => {
+      const result = await apply(type, version, resources, delta);
+      if (result.kind === 'ack')
+        seen.set(type, [...(seen.get(type) ?? []), state.appliedResources(type).length]);
+      return result;
+    };
+    return seen;
+  }
+
+  function pusherFor(holdLimitMs?: number): Pusher {
+    const pusher = new Pusher({
+      tls: pki.worker,
+      logger: silentLogger,
+      quietMs: 5,
+      maxDelayMs: 50,
+      holdLimitMs,
+    });
+    pusher.setGateways(sim.gateways.map((g) => ({ name: g.name, address: g.address, labels: {} })));
+    return pusher;
+  }
+
+  it("sends nothing of a kind's types until its controller has published what exists, then all of it", async () => {
+    const seen = recordUpdates();
+    const pusher = pusherFor();
+    let published: () => void = () => undefined;
+    pusher.holdUntilPublished('WafRuleSet', new Promise((resolve) => (published = resolve)));
+    await pusher.start();
+    pusher.publish('WafRuleSet:a/one', undefined, [ruleSet('a/one', 'r1')]);
+    await eventually(
+      'the routes (not held) answered',
+      () => (seen.get(ResourceType.RESOURCE_TYPE_ROUTES) ?? []).length > 0,
+    );
+    expect(seen.get(ResourceType.RESOURCE_TYPE_WAF_RULES), 'no WAF update while held').to.equal(undefined);
+    pusher.publish('WafRuleSet:b/two', undefined, [ruleSet('b/two', 'r2')]);
+    published();
+    await eventually('both rule sets applied', () => pusher.status('WafRuleSet:b/two').summary === '1/1');
+    expect(seen.get(ResourceType.RESOURCE_TYPE_WAF_RULES), 'one update with everything').to.deep.equal([2]);
+    await pusher.stop();
+  });
+
+  it('stops holding after its limit, for a controller that never finishes', async () => {
+    const seen = recordUpdates();
+    const pusher = pusherFor(50);
+    pusher.holdUntilPublished('WafRuleSet', new Promise<void>(() => undefined));
+    await pusher.start();
+    pusher.publish('WafRuleSet:c/three', undefined, [ruleSet('c/three', 'r3')]);
+    await eventually(
+      'the rule set applied after the limit',
+      () => pusher.status('WafRuleSet:c/three').summary === '1/1',
+    );
+    expect(seen.get(ResourceType.RESOURCE_TYPE_WAF_RULES)).to.deep.equal([1]);
+    await pusher.stop();
+  });
+});

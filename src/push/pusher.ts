@@ -5,6 +5,7 @@
  * snapshot its labels select. Sees domain snapshots, never custom resources.
  */
 import type { Registry } from 'prom-client';
+import { PUSHED_TYPES } from '../domain/snapshot/pushed-types.js';
 import {
   snapshotFor,
   type CertificateResource,
@@ -31,6 +32,8 @@ export interface PusherOptions {
   readonly maxDelayMs?: number;
   /** An owner's push status changed (an ACK, a NACK, a gateway came or went, a new version). */
   readonly onStatusChange?: (owner: string) => void;
+  /** How long a held kind's types wait at most for its controller's first pass; default 60 s. */
+  readonly holdLimitMs?: number;
 }
 
 interface Owned {
@@ -53,6 +56,9 @@ export class Pusher implements Component {
   private readonly reported = new Map<string, string>();
   /** Rebuilds so far: how many snapshots the debounce let through. */
   rebuilds = 0;
+  /** Kinds whose controllers have not yet published what existed when they started. */
+  private readonly held = new Map<string, Promise<void>>();
+  private holdTimer: Timer | undefined;
 
   private tls: TlsMode;
 
@@ -62,8 +68,32 @@ export class Pusher implements Component {
     this.metrics = options.registry ? pushMetrics(options.registry) : undefined;
   }
 
+  /**
+   * Sends nothing of the types `kind` publishes until `published` resolves: a starting leader
+   * would otherwise replace what the gateways serve with the little published so far (no routes
+   * at all, for the moment it takes to compile them). Call before start().
+   */
+  holdUntilPublished(kind: string, published: Promise<void>): void {
+    this.held.set(kind, published);
+    void published.then(() => {
+      if (this.held.get(kind) !== published) return;
+      this.held.delete(kind);
+      this.changed();
+    });
+  }
+
   start(): Promise<void> {
     this.running = true;
+    if (this.held.size > 0) {
+      this.holdTimer = this.clock.setTimer(this.options.holdLimitMs ?? 60_000, () => {
+        if (this.held.size === 0) return;
+        this.options.logger.warn('controllers still starting; pushing what they published so far', {
+          kinds: [...this.held.keys()],
+        });
+        this.held.clear();
+        this.changed();
+      });
+    }
     // Gateways found while this replica stood by get their connections now.
     this.setGateways(this.known);
     this.rebuild();
@@ -72,6 +102,7 @@ export class Pusher implements Component {
 
   stop(): Promise<void> {
     this.running = false;
+    this.holdTimer?.cancel();
     this.quietTimer?.cancel();
     this.maxTimer?.cancel();
     for (const connection of this.connections.values()) connection.close();
@@ -183,6 +214,9 @@ export class Pusher implements Component {
       for (const item of owned.config) config.push({ owner, selector: owned.selector, item });
       for (const item of owned.certificates) certificates.push({ owner, selector: owned.selector, item });
     }
+    const held = new Set<string>(
+      PUSHED_TYPES.filter((t) => t.publishedBy.some((kind) => this.held.has(kind))).map((t) => t.name),
+    );
     // Gateways with the same labels select the same resources: one snapshot (and one hash of
     // every payload, 9 MiB at 5,000 RouteConfigs) serves them all.
     const snapshots = new Map<string, GatewaySnapshot>();
@@ -191,7 +225,7 @@ export class Pusher implements Component {
       const key = JSON.stringify(Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
       let snapshot = snapshots.get(key);
       if (!snapshot) {
-        snapshot = snapshotFor(labels, config, certificates);
+        snapshot = withoutHeld(snapshotFor(labels, config, certificates), held);
         snapshots.set(key, snapshot);
       }
       connection.setDesired(snapshot);
@@ -219,6 +253,17 @@ export class Pusher implements Component {
     this.reported.set(owner, now);
     this.options.onStatusChange?.(owner);
   }
+}
+
+/** A type left out of a snapshot is not sent at all; its gateways keep what they have. */
+function withoutHeld(snapshot: GatewaySnapshot, held: ReadonlySet<string>): GatewaySnapshot {
+  if (held.size === 0) return snapshot;
+  return {
+    config: new Map([...snapshot.config].filter(([type]) => !held.has(type))),
+    certificates: PUSHED_TYPES.some((t) => t.transport === 'ApplyCertificate' && held.has(t.name))
+      ? new Map()
+      : snapshot.certificates,
+  };
 }
 
 function concerns(owned: Owned, { type, changed }: OutcomeEvent): boolean {

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
 import { LuaFactory } from 'wasmoon';
 import { renderArgoCdConfigMap } from '../../scripts/render-argocd.js';
+import { KINDS } from '../../src/api/v1alpha1/index.js';
 
 const SCRIPT = readFileSync(new URL('../../gitops/argocd/health.lua', import.meta.url), 'utf8');
 const factory = new LuaFactory();
@@ -118,12 +119,12 @@ describe('Argo CD health script', () => {
     });
   }
 
-  it('is registered for all three kinds in the shipped argocd-cm patch, which is up to date', () => {
+  it('is registered for every kind in the shipped argocd-cm patch, which is up to date', () => {
     const shipped = readFileSync(new URL('../../gitops/argocd/argocd-cm.yaml', import.meta.url), 'utf8');
     expect(shipped, 'gitops/argocd/argocd-cm.yaml is stale: run npx tsx scripts/render-argocd.ts').to.equal(
       renderArgoCdConfigMap(),
     );
-    for (const kind of ['Certificate', 'WafRuleSet', 'RouteConfig']) {
+    for (const { kind } of KINDS) {
       expect(shipped).to.contain(`resource.customizations.health.gateway.awesomeapi.com.br_${kind}: |`);
     }
   });

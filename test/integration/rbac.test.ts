@@ -6,37 +6,14 @@
  */
 import { expect } from 'chai';
 import type { V1PolicyRule } from '@kubernetes/client-node';
+import { watchRules } from '../../scripts/render-rbac.js';
 import { CHART_DIR, InstallTools, succeeded } from '../support/install-tools.js';
 import { sharedCluster, uniqueName } from '../support/shared-cluster.js';
 
 const GROUP = 'gateway.awesomeapi.com.br';
 
-/** The rules the controllers need where they watch, exactly (see templates/_helpers.tpl). */
-const WATCH_RULES: V1PolicyRule[] = [
-  {
-    apiGroups: [GROUP],
-    resources: ['certificates', 'wafrulesets', 'routeconfigs'],
-    verbs: ['get', 'list', 'watch', 'update', 'patch'],
-  },
-  {
-    apiGroups: [GROUP],
-    resources: ['certificates/status', 'wafrulesets/status', 'routeconfigs/status'],
-    verbs: ['get', 'update', 'patch'],
-  },
-  {
-    apiGroups: [GROUP],
-    resources: ['certificates/finalizers', 'wafrulesets/finalizers', 'routeconfigs/finalizers'],
-    verbs: ['update'],
-  },
-  {
-    apiGroups: [''],
-    resources: ['secrets', 'configmaps'],
-    verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'],
-  },
-  { apiGroups: [''], resources: ['pods', 'services'], verbs: ['get', 'list', 'watch'] },
-  { apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['get', 'list', 'watch'] },
-  { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: ['create', 'patch'] },
-];
+/** The rules the controllers need where they watch, exactly: what the chart's generated template holds. */
+const WATCH_RULES: V1PolicyRule[] = watchRules();
 
 /**
  * The HTTP API's checks of its callers (TokenReview, SubjectAccessReview): cluster-scoped creates,

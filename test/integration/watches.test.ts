@@ -72,4 +72,30 @@ describe('controller watches (real API server)', function () {
       await manager.stop();
     }
   });
+
+  it('syncs a metadata-only cache of a list that is empty', async () => {
+    const cluster = await sharedCluster();
+    const namespace = uniqueName('watches-empty');
+    const client = new KubeClient(cluster.kubeConfig);
+    await client.create(CoreTypes.namespace, { metadata: { name: namespace } });
+    const manager = new Manager({ client, logger: silentLogger, namespaces: [namespace] });
+    const configMaps = manager.informer<KubeObject>(CoreTypes.configMap, {
+      metadataOnly: true,
+      labelSelector: 'nothing-has-this-label',
+    });
+    await manager.start();
+    try {
+      await eventually(() => configMaps.hasSynced(), 10_000, 'the empty cache synced');
+      await client.create(CoreTypes.configMap, {
+        metadata: { namespace, name: 'late', labels: { 'nothing-has-this-label': 'x' } },
+      });
+      await eventually(
+        () => configMaps.store.get(`${namespace}/late`) !== undefined,
+        10_000,
+        'a later object',
+      );
+    } finally {
+      await manager.stop();
+    }
+  });
 });

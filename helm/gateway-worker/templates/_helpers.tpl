@@ -58,32 +58,4 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end }}
 {{- end }}
 
-{{/*
-What the controllers need in the namespaces they watch, and nothing more: our kinds with their
-status and finalizers, the Secrets and ConfigMaps they write, read-only pods, services and
-endpoint slices (gateway discovery), and Events. Shared by the ClusterRole and the per-namespace
-Roles so the two modes can never drift apart.
-*/}}
-{{- define "gateway-worker.watchRules" -}}
-- apiGroups: ["gateway.awesomeapi.com.br"]
-  resources: ["certificates", "wafrulesets", "routeconfigs"]
-  verbs: ["get", "list", "watch", "update", "patch"]
-- apiGroups: ["gateway.awesomeapi.com.br"]
-  resources: ["certificates/status", "wafrulesets/status", "routeconfigs/status"]
-  verbs: ["get", "update", "patch"]
-- apiGroups: ["gateway.awesomeapi.com.br"]
-  resources: ["certificates/finalizers", "wafrulesets/finalizers", "routeconfigs/finalizers"]
-  verbs: ["update"]
-- apiGroups: [""]
-  resources: ["secrets", "configmaps"]
-  verbs: ["get", "list", "watch", "create", "update", "patch", "delete"]
-- apiGroups: [""]
-  resources: ["pods", "services"]
-  verbs: ["get", "list", "watch"]
-- apiGroups: ["discovery.k8s.io"]
-  resources: ["endpointslices"]
-  verbs: ["get", "list", "watch"]
-- apiGroups: ["events.k8s.io"]
-  resources: ["events"]
-  verbs: ["create", "patch"]
-{{- end }}
+{{/* gateway-worker.watchRules, the RBAC rules where the controllers watch, is generated: _watch-rules.tpl. */}}

@@ -281,6 +281,14 @@ const spec = object('The routes you want the gateways to serve.', {
       uniqueBy('name', 'route names must be unique'),
     ),
   ),
+  revisionHistoryLimit: defaulted(
+    integer(
+      'Valid versions kept, besides the one in service, as ConfigMaps owned by this RouteConfig ' +
+        '(0 to 100): the newest is served when an edit is invalid, also after a restart.',
+      { minimum: 0, maximum: 100 },
+    ),
+    1,
+  ),
   gatewaySelector,
 });
 

@@ -2,7 +2,9 @@
  * RouteConfig controller. Routes depend on each other (conflicts) and on Services,
  * EndpointSlices, Certificates and WafRuleSets, so any change to those recompiles the whole
  * table under one queue key, which also collapses EndpointSlice churn into one rebuild; each
- * RouteConfig's status is then written under its own key, also when its gateways answer.
+ * RouteConfig's status is then written under its own key, also when its gateways answer, after
+ * its valid spec is stored as a revision (revisions.ts): an invalid edit leaves the last valid
+ * version in service (serving.ts), after a restart too.
  */
 import type { Registry } from 'prom-client';
 import {
@@ -34,16 +36,32 @@ import type { Regarding } from '../../runtime/events/event.js';
 import type { EventRecorder } from '../../runtime/events/recorder.js';
 import type { Informer } from '../../runtime/informer/informer.js';
 import type { KubeClient } from '../../runtime/kube/client.js';
-import { CoreTypes, objectKey, type KubeObject } from '../../runtime/kube/resource.js';
+import { isNotFound } from '../../runtime/kube/errors.js';
+import { CoreTypes, objectKey, type ConfigMap, type KubeObject } from '../../runtime/kube/resource.js';
 import type { Logger } from '../../runtime/logger.js';
+import { applyOwned } from '../../runtime/objects/apply-owned.js';
 import { findCondition, isTrue } from '../../runtime/status/conditions.js';
 import type { PublisherRef } from '../publisher.js';
 import { pushOwner, type PushStatusRouter } from '../push-owners.js';
 import { writeStatus } from '../write-status.js';
+import {
+  ROUTE_CONFIG_LABEL,
+  byRevision,
+  parseRevisionRef,
+  parseStoredRoutes,
+  revisionConfigMap,
+  revisionsToPrune,
+  specHash,
+  type RevisionRef,
+  type StoredRoutes,
+} from './revisions.js';
+import { planServing, type LastGood, type RouteConfigPlan } from './serving.js';
 import { routeConfigStatus } from './status.js';
 
 /** The queue key that recompiles every RouteConfig; object keys always contain a '/'. */
 const COMPILE = 'compile';
+/** Revisions by their owners' uids: one lookup per RouteConfig, not a scan per namespace. */
+const OWNER_INDEX = 'owner';
 
 export interface RouteConfigControllerOptions {
   readonly client: KubeClient;
@@ -63,6 +81,8 @@ interface Informers {
   readonly slices: Informer<KubeObject & EndpointSliceJson>;
   readonly certificates: Informer<Certificate>;
   readonly wafRuleSets: Informer<WafRuleSet>;
+  /** Revision ConfigMaps, metadata only: their content is read when one must be served. */
+  readonly revisions: Informer<KubeObject>;
 }
 
 export function routeConfigController(options: RouteConfigControllerOptions): Controller {
@@ -73,6 +93,11 @@ export function routeConfigController(options: RouteConfigControllerOptions): Co
     slices: manager.informer(CoreTypes.endpointSlice),
     certificates: manager.informer<Certificate>(CertificateResource),
     wafRuleSets: manager.informer<WafRuleSet>(WafRuleSetResource),
+    revisions: manager.informer(CoreTypes.configMap, {
+      labelSelector: ROUTE_CONFIG_LABEL,
+      metadataOnly: true,
+      indexers: { [OWNER_INDEX]: (cm) => (cm.metadata.ownerReferences ?? []).map((ref) => ref.uid) },
+    }),
   };
   const reconciler = new RouteConfigReconciler(options, informers);
   const recompile = () => [COMPILE];
@@ -91,7 +116,12 @@ export function routeConfigController(options: RouteConfigControllerOptions): Co
     .watchMapped(informers.certificates, recompile, {
       predicates: [(a, b) => readyForRoutes(a) !== readyForRoutes(b)],
     })
-    .watchMapped(informers.wafRuleSets, recompile, { predicates: [generationChanged] });
+    .watchMapped(informers.wafRuleSets, recompile, { predicates: [generationChanged] })
+    // A revision deleted by hand is stored again while its spec is the one in service.
+    .watchOwned(informers.revisions, {
+      apiVersion: RouteConfigResource.group + '/' + RouteConfigResource.version,
+      kind: 'RouteConfig',
+    });
   reconciler.enqueue = (key) => controller.enqueue(key);
   options.router.register('RouteConfig', (key) => controller.enqueue(key));
   return controller;
@@ -105,10 +135,13 @@ function readyForRoutes(cert: Certificate): boolean {
 
 class RouteConfigReconciler {
   enqueue: (key: string) => void = () => undefined;
-  private results = new Map<string, RouteConfigResult>();
-  /** Keys whose latest spec is invalid while an earlier valid payload stays published. */
-  private readonly servingLastGood = new Set<string>();
-  private readonly published = new Map<string, string>();
+  private plans = new Map<string, RouteConfigPlan>();
+  /** Per key, the valid spec this process last served: the last good version before its revision is stored. */
+  private readonly lastValid = new Map<string, { spec: RouteConfig['spec']; generation: number }>();
+  /** Revision contents read so far, by ConfigMap name (which holds the spec's hash: they never change). */
+  private stored = new Map<string, StoredRoutes | undefined>();
+  /** Per key, the revision this process stored last, which the cache may not show yet. */
+  private readonly lastStored = new Map<string, RevisionRef>();
   private readonly clock: Clock;
 
   constructor(
@@ -119,15 +152,15 @@ class RouteConfigReconciler {
   }
 
   async reconcile(request: ReconcileRequest): Promise<ReconcileResult | undefined> {
-    if (request.key !== COMPILE) return this.writeStatus(request.key);
-    this.compile();
+    if (request.key !== COMPILE) return this.reconcileOne(request.key);
+    await this.compile();
     return undefined;
   }
 
-  private compile(): void {
+  private async compile(): Promise<void> {
     const { routeConfigs, services, slices, certificates, wafRuleSets } = this.informers;
     const live = routeConfigs.store.list().filter((rc) => !rc.metadata.deletionTimestamp);
-    const results = compileRoutes({
+    const input = {
       routeConfigs: live.map((rc) => ({
         namespace: rc.metadata.namespace ?? '',
         name: rc.metadata.name ?? '',
@@ -146,60 +179,156 @@ class RouteConfigReconciler {
             wafResourceName(rs.metadata.namespace ?? '', rs.metadata.name ?? '', rs.spec.priority),
           ]),
       ),
-    });
-    const publisher = this.options.publisher();
+    };
+    const current = compileRoutes(input);
+    const lastGood = new Map<string, LastGood>();
+    const read = new Map<string, StoredRoutes | undefined>();
     for (const rc of live) {
       const key = objectKey(rc);
-      const result = results.get(key);
+      const result = current.get(key);
       if (!result) continue;
-      const owner = pushOwner('RouteConfig', key);
-      if (result.valid || !this.published.has(key)) {
-        if (result.valid || result.routesShipped > 0) {
-          publisher.publish(owner, rc.spec.gatewaySelector, [
-            {
-              type: 'routes',
-              name: result.resourceName,
-              version: result.hash,
-              payload: result.payload,
-            },
-          ]);
-          this.published.set(key, result.hash);
-        }
-        this.servingLastGood.delete(key);
-      } else {
-        this.servingLastGood.add(key);
+      if (result.valid) {
+        this.lastValid.set(key, { spec: rc.spec, generation: rc.metadata.generation ?? 0 });
+        continue;
       }
-      const before = this.results.get(key);
-      if (
-        !before ||
-        before.hash !== result.hash ||
-        before.generation !== result.generation ||
-        !sameConditions(before, result)
-      ) {
-        this.enqueue(key);
-      }
+      const good = await this.lastGoodOf(rc, read);
+      if (good) lastGood.set(key, good);
     }
-    for (const key of this.results.keys()) {
-      if (results.has(key)) continue;
+    this.stored = read;
+    const plans = planServing(input, current, lastGood);
+    const publisher = this.options.publisher();
+    for (const [key, plan] of plans) {
+      if (plan.served) {
+        const { selector, name, version, payload } = plan.served;
+        publisher.publish(pushOwner('RouteConfig', key), selector, [
+          { type: 'routes', name, version, payload },
+        ]);
+      }
+      const before = this.plans.get(key);
+      if (!before || changed(before, plan)) this.enqueue(key);
+    }
+    for (const key of this.plans.keys()) {
+      if (plans.has(key)) continue;
       publisher.withdraw(pushOwner('RouteConfig', key));
-      this.published.delete(key);
-      this.servingLastGood.delete(key);
+      this.lastValid.delete(key);
+      this.lastStored.delete(key);
     }
-    this.results = new Map(results);
+    this.plans = plans;
   }
 
-  private async writeStatus(key: string): Promise<ReconcileResult | undefined> {
+  /**
+   * The version to keep in service while `rc`'s spec is invalid: the valid spec this process
+   * served last, or else the newest stored revision that can be read.
+   */
+  private async lastGoodOf(
+    rc: RouteConfig,
+    read: Map<string, StoredRoutes | undefined>,
+  ): Promise<LastGood | undefined> {
+    const revisions = byRevision(this.revisionsOf(rc));
+    const remembered = this.lastValid.get(objectKey(rc));
+    if (remembered) {
+      const hash = specHash(remembered.spec);
+      const ref = revisions.find((r) => r.specHash === hash);
+      return {
+        spec: remembered.spec,
+        generation: ref?.generation ?? remembered.generation,
+        revision: ref?.revision,
+      };
+    }
+    for (const ref of revisions) {
+      const stored = await this.read(rc.metadata.namespace, ref.name);
+      read.set(ref.name, stored);
+      if (stored) return { ...stored, revision: ref.revision, generation: ref.generation };
+    }
+    return undefined;
+  }
+
+  private async read(namespace: string | undefined, name: string): Promise<StoredRoutes | undefined> {
+    if (this.stored.has(name)) return this.stored.get(name);
+    try {
+      return parseStoredRoutes(
+        await this.options.client.get<ConfigMap>(CoreTypes.configMap, namespace, name),
+      );
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+  }
+
+  private revisionsOf(rc: RouteConfig): RevisionRef[] {
+    const { uid } = rc.metadata;
+    if (!uid) return [];
+    return this.informers.revisions.store
+      .byIndex(OWNER_INDEX, uid)
+      .map(parseRevisionRef)
+      .filter((r): r is RevisionRef => r !== undefined);
+  }
+
+  /** Stores the valid spec in service as a revision, prunes old ones, then writes the status. */
+  private async reconcileOne(key: string): Promise<ReconcileResult | undefined> {
     const rc = this.informers.routeConfigs.store.get(key);
-    const result = this.results.get(key);
-    if (!rc || !result) return undefined;
+    const plan = this.plans.get(key);
+    if (!rc || !plan || rc.metadata.deletionTimestamp) return undefined;
+    const revisions = this.revisionsOf(rc);
+    // A spec edited since the plan was made waits for the compile the edit has queued.
+    const current = plan.current && plan.result.generation === rc.metadata.generation;
+    const hash = current ? specHash(rc.spec) : undefined;
+    const stored = this.lastStored.get(key);
+    let inService =
+      revisions.find((r) => r.specHash === hash) ?? (stored?.specHash === hash ? stored : undefined);
+    if (current && plan.served && !inService) inService = await this.storeRevision(rc, plan, revisions);
+    const keep = new Set([
+      inService?.name,
+      ...revisions.filter((r) => r.revision === plan.lastGood?.revision).map((r) => r.name),
+    ]);
+    await this.prune(rc, revisions, keep);
+    return this.writeStatus(rc, key, plan);
+  }
+
+  private async storeRevision(
+    rc: RouteConfig,
+    plan: RouteConfigPlan,
+    revisions: readonly RevisionRef[],
+  ): Promise<RevisionRef | undefined> {
+    const key = objectKey(rc);
+    const next =
+      Math.max(0, this.lastStored.get(key)?.revision ?? 0, ...revisions.map((r) => r.revision)) + 1;
+    const desired = revisionConfigMap(rc, next, { bytes: plan.result.payload, version: plan.result.hash });
+    if (!desired) {
+      this.options.logger.warn(
+        'RouteConfig too large to keep as a revision; its last valid version lives in memory only',
+        { routeConfig: key },
+      );
+      return undefined;
+    }
+    await applyOwned(this.options.client, CoreTypes.configMap, desired, undefined);
+    const ref = parseRevisionRef(desired);
+    if (ref) this.lastStored.set(key, ref);
+    return ref;
+  }
+
+  private async prune(
+    rc: RouteConfig,
+    revisions: readonly RevisionRef[],
+    keep: ReadonlySet<string | undefined>,
+  ): Promise<void> {
+    const kept = new Set([...keep].filter((name): name is string => name !== undefined));
+    for (const old of revisionsToPrune(revisions, rc.spec.revisionHistoryLimit, kept)) {
+      try {
+        await this.options.client.delete(CoreTypes.configMap, rc.metadata.namespace, old.name);
+      } catch (error) {
+        if (!isNotFound(error)) throw error;
+      }
+    }
+  }
+
+  private async writeStatus(
+    rc: RouteConfig,
+    key: string,
+    plan: RouteConfigPlan,
+  ): Promise<ReconcileResult | undefined> {
     const push = this.options.publisher().status(pushOwner('RouteConfig', key));
-    const status = routeConfigStatus(
-      rc,
-      result,
-      push,
-      this.servingLastGood.has(key),
-      new Date(this.clock.now()),
-    );
+    const status = routeConfigStatus(rc, plan.result, push, plan.lastGood, new Date(this.clock.now()));
     this.recordTransitions(rc, status.conditions);
     return writeStatus(this.options.client, RouteConfigResource, rc, status);
   }
@@ -214,6 +343,19 @@ class RouteConfigReconciler {
       this.options.recorder.record(rc as Regarding, 'Warning', after.reason, after.message);
     }
   }
+}
+
+/** Whether a RouteConfig's status may read differently: its result, or what stands in for it. */
+function changed(before: RouteConfigPlan, after: RouteConfigPlan): boolean {
+  const [a, b] = [before.result, after.result];
+  return (
+    a.hash !== b.hash ||
+    a.generation !== b.generation ||
+    !sameConditions(a, b) ||
+    before.lastGood?.revision !== after.lastGood?.revision ||
+    before.lastGood?.generation !== after.lastGood?.generation ||
+    before.served?.version !== after.served?.version
+  );
 }
 
 function sameConditions(a: RouteConfigResult, b: RouteConfigResult): boolean {

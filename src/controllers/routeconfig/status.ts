@@ -12,7 +12,7 @@ export function routeConfigStatus(
   rc: RouteConfig,
   result: RouteConfigResult,
   push: PushStatus,
-  servingLastGood: boolean,
+  lastGood: { readonly revision: number | undefined; readonly generation: number } | undefined,
   now: Date,
 ): RouteConfigStatus {
   const observedGeneration = rc.metadata.generation;
@@ -22,8 +22,12 @@ export function routeConfigStatus(
     {
       type: 'Accepted',
       ...result.accepted,
-      message: servingLastGood
-        ? `${result.accepted.message} The last valid version of this RouteConfig stays in service.`
+      message: lastGood
+        ? `${result.accepted.message} The last valid version of this RouteConfig (${
+            lastGood.revision === undefined
+              ? `generation ${lastGood.generation}`
+              : `revision ${lastGood.revision}, stored from generation ${lastGood.generation}`
+          }) stays in service.`
         : result.accepted.message,
       observedGeneration,
     },

@@ -85,7 +85,11 @@ export const set =
 
 export function routeConfig(key: string, ...modifiers: SourceModifier[]): RouteSource {
   const [namespace = '', name = ''] = key.split('/');
-  const spec: RouteConfigSpec = { hostnames: ['shop.example.com'], routes: [route('web')] };
+  const spec: RouteConfigSpec = {
+    hostnames: ['shop.example.com'],
+    routes: [route('web')],
+    revisionHistoryLimit: 1,
+  };
   const value: Mutable<RouteSource> = { namespace, name, creationTimestamp: T0, generation: 1, spec };
   for (const modify of modifiers) modify(value);
   return value;

@@ -97,6 +97,7 @@ function build(world: World, seed: number | undefined): CompileInput {
     const spec: RouteConfigSpec = {
       hostnames: order(c.hostnames, i),
       routes: order(routes, i + 100),
+      revisionHistoryLimit: 1,
       ...(c.tls ? { tls: { certificateRef: { name: c.tls } } } : {}),
     };
     return { namespace: c.namespace, name: `rc${i}`, creationTimestamp: c.time, generation: 1, spec };

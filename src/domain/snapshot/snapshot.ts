@@ -5,11 +5,13 @@
  */
 import { createHash } from 'node:crypto';
 import { matchesSelector, type LabelSelector } from '../../api/meta/label-selector.js';
+import { SYNCED_TYPES, type SyncedTypeName } from './pushed-types.js';
 
-export type ConfigType = 'waf' | 'routes' | 'acme';
+/** A type sent on the SyncConfig stream; registered in pushed-types.ts. */
+export type ConfigType = SyncedTypeName;
 
-/** Make-before-break: what a route references (rule sets) goes out before routes. */
-export const CONFIG_ORDER: readonly ConfigType[] = ['acme', 'waf', 'routes'];
+/** The registry's order: what a route references (rule sets) goes out before routes. */
+export const CONFIG_ORDER: readonly ConfigType[] = SYNCED_TYPES.map((t) => t.name);
 
 export interface ConfigResource {
   readonly type: ConfigType;

@@ -124,4 +124,55 @@ describe('controller reconcile results (injected clock)', () => {
     await controller.start();
     await controller.stop();
   });
+
+  it('finishes its initial pass once every key queued before the start has been reconciled, a failed one on its retry', async () => {
+    const { controller, clock } = harness((n) => {
+      if (n === 1) throw new Error('first one fails');
+      if (n === 2) throw new TerminalError('a spec no retry can fix');
+      return undefined;
+    });
+    let done = false;
+    void controller.initialPass.then(() => (done = true));
+    controller.enqueue('ns/a');
+    controller.enqueue('ns/b');
+    controller.enqueue('ns/c');
+    await controller.start();
+    controller.enqueue('ns/later');
+    await settle();
+    expect(done, 'the failed key waits for its retry').to.equal(false);
+    clock.advance(5);
+    await settle();
+    expect(done).to.equal(true);
+    await controller.stop();
+  });
+
+  it('does not finish its initial pass while a key from before the start is still running', async () => {
+    let release: () => void = () => undefined;
+    const controller = new Controller({
+      name: 'slow',
+      workers: 1,
+      logger: silentLogger,
+      reconcile: ({ key }) =>
+        key === 'ns/slow'
+          ? new Promise((resolve) => (release = () => resolve(undefined)))
+          : Promise.resolve(undefined),
+    });
+    let done = false;
+    void controller.initialPass.then(() => (done = true));
+    controller.enqueue('ns/slow');
+    await controller.start();
+    await settle();
+    expect(done).to.equal(false);
+    release();
+    await settle();
+    expect(done).to.equal(true);
+    await controller.stop();
+  });
+
+  it('has nothing to wait for when nothing was queued before the start', async () => {
+    const { controller } = harness(() => undefined);
+    await controller.start();
+    await controller.initialPass;
+    await controller.stop();
+  });
 });

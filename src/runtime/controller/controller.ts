@@ -65,6 +65,19 @@ export class Controller implements Component {
   private readonly informers = new Set<Informer<KubeObject>>();
   private workers: Promise<void>[] = [];
   private running = false;
+  /** Keys queued before the workers started: what existed when this controller took over. */
+  private readonly initialKeys = new Set<string>();
+  private workersStarted = false;
+  private resolveInitialPass: () => void = () => undefined;
+  /**
+   * Resolves once every key queued before the workers started has been reconciled without an
+   * error that is retried (success, a requeue or a terminal error): the controller has acted on
+   * everything that existed when it started. The pusher waits for it before replacing what the
+   * gateways serve.
+   */
+  readonly initialPass = new Promise<void>((resolve) => {
+    this.resolveInitialPass = resolve;
+  });
 
   constructor(private readonly options: ControllerOptions) {
     this.name = options.name;
@@ -110,7 +123,7 @@ export class Controller implements Component {
   ): this {
     const predicates = options.predicates ?? [];
     const enqueue = (obj: T): void => {
-      for (const key of map(obj)) this.queue.add(key);
+      for (const key of map(obj)) this.add(key);
     };
     informer.addHandler({
       onAdd: enqueue,
@@ -128,6 +141,11 @@ export class Controller implements Component {
 
   /** Enqueues a key directly (e.g. from a non-Kubernetes source such as a gateway's ACK). */
   enqueue(key: string): void {
+    this.add(key);
+  }
+
+  private add(key: string): void {
+    if (!this.workersStarted) this.initialKeys.add(key);
     this.queue.add(key);
   }
 
@@ -135,6 +153,8 @@ export class Controller implements Component {
     if (this.running) return;
     this.running = true;
     for (const informer of this.informers) await informer.waitForSync();
+    this.workersStarted = true;
+    if (this.initialKeys.size === 0) this.resolveInitialPass();
     this.logger.info('starting workers', { workers: this.options.workers });
     this.workers = Array.from({ length: this.options.workers }, () => this.work());
   }
@@ -159,6 +179,10 @@ export class Controller implements Component {
       this.metrics?.activeWorkers.inc({ controller: this.name });
       try {
         await this.reconcileOne(key);
+        // A failure waiting for its retry has not acted yet; forget() zeroed the count otherwise.
+        const retried = this.queue.numRequeues(key) > 0;
+        if (!retried && this.initialKeys.delete(key) && this.initialKeys.size === 0)
+          this.resolveInitialPass();
       } finally {
         this.metrics?.activeWorkers.dec({ controller: this.name });
         this.queue.done(key);

@@ -105,7 +105,7 @@ export class Reflector<T extends KubeObject> {
     let continueToken: string | undefined;
     let resourceVersion: string;
     do {
-      const page: ObjectList = await client.list(
+      const page: Omit<ObjectList, 'items'> & { items: ObjectList['items'] | null } = await client.list(
         type,
         namespace,
         {
@@ -116,7 +116,8 @@ export class Reflector<T extends KubeObject> {
         },
         this.options.metadataOnly ? METADATA_LIST_ACCEPT : undefined,
       );
-      for (const item of page.items) objects.push(this.options.transform(item));
+      // An empty PartialObjectMetadataList comes back with `items: null` (a nil Go slice).
+      for (const item of page.items ?? []) objects.push(this.options.transform(item));
       continueToken = page.metadata.continue || undefined;
       resourceVersion = page.metadata.resourceVersion ?? '';
     } while (continueToken && !this.isStopped());

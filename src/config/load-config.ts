@@ -81,9 +81,10 @@ function toConfigError(
   const where = source.file === undefined ? '' : ` (in ${source.file})`;
   const item =
     index === undefined ? '' : ` entry ${display(itemAt(candidate[configKey], Number(index)))} is not valid;`;
-  return new ConfigError(
-    `${configKey}=${display(source.raw)}${where}:${item} ${allowed(configSchema.properties[configKey])}`,
-  );
+  const schema = configSchema.properties[configKey];
+  // A value that may carry a password is never echoed back, not even when it is malformed.
+  const shown = 'writeOnly' in schema ? '(value hidden)' : display(source.raw);
+  return new ConfigError(`${configKey}=${shown}${where}:${item} ${allowed(schema)}`);
 }
 
 function itemAt(list: unknown, index: number): unknown {

@@ -61,7 +61,11 @@ describe('loadConfig', () => {
       DATABASE_POOL_SIZE: '20',
       DATABASE_SCHEMA: 'gw_prod',
     });
-    expect(config).to.include({ databaseSslmode: 'verify-full', databasePoolSize: 20, databaseSchema: 'gw_prod' });
+    expect(config).to.include({
+      databaseSslmode: 'verify-full',
+      databasePoolSize: 20,
+      databaseSchema: 'gw_prod',
+    });
     expect(configError(() => loadConfig({ DATABASE_SCHEMA: 'Gateway-Worker' })).message).to.match(
       /^invalid configuration: DATABASE_SCHEMA=Gateway-Worker: must be a lowercase SQL name/,
     );

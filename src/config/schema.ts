@@ -49,7 +49,11 @@ export const configSchema = {
       description: 'a PostgreSQL URL such as postgres://user:password@host:5432/database',
     },
     DATABASE_SSLMODE: { type: 'string', enum: ['disable', 'require', 'verify-ca', 'verify-full'] },
-    DATABASE_CA_FILE: { type: 'string', minLength: 1, description: 'the path of a PEM file of CA certificates' },
+    DATABASE_CA_FILE: {
+      type: 'string',
+      minLength: 1,
+      description: 'the path of a PEM file of CA certificates',
+    },
     DATABASE_POOL_SIZE: { type: 'integer', minimum: 1, maximum: 100, default: 10 },
     DATABASE_STATEMENT_TIMEOUT_MS: { type: 'integer', minimum: 100, maximum: 3600000, default: 30000 },
     DATABASE_SCHEMA: {

@@ -44,7 +44,11 @@ export class DataDirLock {
     if (heldHere.has(path)) {
       throw new DataDirInUseError(`the embedded store in ${dir} is already open in this process`);
     }
-    const owner: LockOwner = { pid: process.pid, hostname: hostname(), since: new Date(clock.now()).toISOString() };
+    const owner: LockOwner = {
+      pid: process.pid,
+      hostname: hostname(),
+      since: new Date(clock.now()).toISOString(),
+    };
     for (let attempt = 0; attempt < 2; attempt++) {
       try {
         const fd = openSync(path, 'wx', 0o600);
@@ -60,7 +64,9 @@ export class DataDirLock {
       }
       const holder = readOwner(path);
       if (!isStale(path, holder, clock)) {
-        const who = holder ? `process ${holder.pid} on ${holder.hostname} since ${holder.since}` : 'another process';
+        const who = holder
+          ? `process ${holder.pid} on ${holder.hostname} since ${holder.since}`
+          : 'another process';
         throw new DataDirInUseError(
           `the embedded store in ${dir} is in use by ${who}; PGlite allows one process per directory ` +
             `(one replica, and no CLI beside a running operator: use DATABASE_URL for that)`,
@@ -100,7 +106,11 @@ export class DataDirLock {
 function readOwner(path: string): LockOwner | undefined {
   try {
     const parsed = JSON.parse(readFileSync(path, 'utf8')) as Partial<LockOwner>;
-    if (typeof parsed.pid === 'number' && typeof parsed.hostname === 'string' && typeof parsed.since === 'string') {
+    if (
+      typeof parsed.pid === 'number' &&
+      typeof parsed.hostname === 'string' &&
+      typeof parsed.since === 'string'
+    ) {
       return { pid: parsed.pid, hostname: parsed.hostname, since: parsed.since };
     }
   } catch {

@@ -10,7 +10,13 @@ import { systemClock, type Clock } from '../runtime/clock.js';
 import type { EmbeddedSettings } from './connection-settings.js';
 import { DataDirLock } from './data-dir-lock.js';
 import type { Database, Queryable, QueryResult, SqlParam } from './database.js';
-import type { EmbeddedError, EmbeddedReply, EmbeddedRequest, EmbeddedStartup, EmbeddedWorkerData } from './embedded-protocol.js';
+import type {
+  EmbeddedError,
+  EmbeddedReply,
+  EmbeddedRequest,
+  EmbeddedStartup,
+  EmbeddedWorkerData,
+} from './embedded-protocol.js';
 
 /** PostgreSQL's error, with its SQLSTATE, as node-postgres reports it too. */
 export class EmbeddedQueryError extends Error {
@@ -81,7 +87,8 @@ export class EmbeddedDatabase implements Database {
     }
     try {
       await new Promise<void>((resolve, reject) => {
-        const onExit = (code: number): void => reject(new Error(`the embedded store's worker thread exited (code ${code})`));
+        const onExit = (code: number): void =>
+          reject(new Error(`the embedded store's worker thread exited (code ${code})`));
         worker.once('error', reject);
         worker.once('exit', onExit);
         worker.once('message', (startup: EmbeddedStartup) => {
@@ -138,7 +145,9 @@ export class EmbeddedDatabase implements Database {
   }
 
   private direct(): Queryable {
-    return { query: <R extends object>(sql: string, params: readonly SqlParam[] = []) => this.send<R>(sql, params) };
+    return {
+      query: <R extends object>(sql: string, params: readonly SqlParam[] = []) => this.send<R>(sql, params),
+    };
   }
 
   private withTurn<T>(work: () => Promise<T>): Promise<T> {

@@ -19,4 +19,5 @@ export type EmbeddedReply =
   | { readonly id: number; readonly ok: true; readonly rows: object[]; readonly rowCount: number }
   | { readonly id: number; readonly ok: false; readonly error: EmbeddedError };
 
-export type EmbeddedStartup = { readonly ready: true } | { readonly ready: false; readonly error: EmbeddedError };
+export type EmbeddedStartup =
+  { readonly ready: true } | { readonly ready: false; readonly error: EmbeddedError };

@@ -5,7 +5,13 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { PGlite } from '@electric-sql/pglite';
-import type { EmbeddedError, EmbeddedReply, EmbeddedRequest, EmbeddedStartup, EmbeddedWorkerData } from './embedded-protocol.js';
+import type {
+  EmbeddedError,
+  EmbeddedReply,
+  EmbeddedRequest,
+  EmbeddedStartup,
+  EmbeddedWorkerData,
+} from './embedded-protocol.js';
 
 const port = parentPort;
 if (!port) throw new Error('embedded-worker.ts runs only as a worker thread');
@@ -52,7 +58,12 @@ async function handle(request: EmbeddedRequest): Promise<void> {
   }
   try {
     const result = await db.query<object>(request.sql, [...request.params]);
-    reply = { id: request.id, ok: true, rows: result.rows, rowCount: Math.max(result.affectedRows ?? 0, result.rows.length) };
+    reply = {
+      id: request.id,
+      ok: true,
+      rows: result.rows,
+      rowCount: Math.max(result.affectedRows ?? 0, result.rows.length),
+    };
   } catch (err) {
     reply = { id: request.id, ok: false, error: toError(err) };
   }

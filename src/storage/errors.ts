@@ -14,7 +14,7 @@ export function describeDatabaseError(err: unknown): string {
     return [...new Set(err.errors.map(describeDatabaseError))].join('; ');
   }
   if (err instanceof Error) {
-    const message = err.message.trim() === '' ? err.name : err.message.split('\n')[0] ?? err.name;
+    const message = err.message.trim() === '' ? err.name : (err.message.split('\n')[0] ?? err.name);
     const code = (err as { code?: unknown }).code;
     return typeof code === 'string' && !message.includes(code) ? `${message} (${code})` : message;
   }

@@ -80,7 +80,9 @@ export async function migrate(db: Database, options: MigrateOptions): Promise<Mi
         } catch (err) {
           await session.query('ROLLBACK').catch(() => undefined);
           const why = err instanceof Error ? err.message : String(err);
-          throw new Error(`migration ${migration.version} (${migration.name}) failed: ${why}`, { cause: err });
+          throw new Error(`migration ${migration.version} (${migration.name}) failed: ${why}`, {
+            cause: err,
+          });
         }
         applied.push(migration.version);
         options.logger.info('database migration applied', {
@@ -98,12 +100,13 @@ export async function migrate(db: Database, options: MigrateOptions): Promise<Mi
 
 /** Reads the applied version without migrating (the CLI and `SchemaTooNewError` checks). */
 export async function currentVersion(db: Queryable, quotedSchema: string): Promise<number> {
-  const table = await db.query<{ exists: boolean }>(
-    `SELECT to_regclass($1) IS NOT NULL AS exists`,
-    [`${quotedSchema}.schema_migrations`],
-  );
+  const table = await db.query<{ exists: boolean }>(`SELECT to_regclass($1) IS NOT NULL AS exists`, [
+    `${quotedSchema}.schema_migrations`,
+  ]);
   if (table.rows[0]?.exists !== true) return 0;
-  const result = await db.query<{ version: number | null }>(`SELECT max(version) AS version FROM ${quotedSchema}.schema_migrations`);
+  const result = await db.query<{ version: number | null }>(
+    `SELECT max(version) AS version FROM ${quotedSchema}.schema_migrations`,
+  );
   return result.rows[0]?.version ?? 0;
 }
 
@@ -111,7 +114,12 @@ export async function currentVersion(db: Queryable, quotedSchema: string): Promi
  * Polls instead of blocking in pg_advisory_lock, so the statement timeout never cuts the wait
  * short and a stopping operator is not stuck behind another replica's migration.
  */
-async function waitForLock(session: Queryable, key: number, clock: Clock, options: MigrateOptions): Promise<void> {
+async function waitForLock(
+  session: Queryable,
+  key: number,
+  clock: Clock,
+  options: MigrateOptions,
+): Promise<void> {
   let logged = false;
   for (;;) {
     const result = await session.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS locked', [
@@ -120,7 +128,9 @@ async function waitForLock(session: Queryable, key: number, clock: Clock, option
     ]);
     if (result.rows[0]?.locked === true) return;
     if (!logged) {
-      options.logger.info('another replica is migrating the database schema; waiting for it', { schema: options.schema });
+      options.logger.info('another replica is migrating the database schema; waiting for it', {
+        schema: options.schema,
+      });
       logged = true;
     }
     options.signal?.throwIfAborted();

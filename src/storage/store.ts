@@ -9,7 +9,12 @@ import { Backoff } from '../runtime/backoff.js';
 import { systemClock, type Clock, type Timer } from '../runtime/clock.js';
 import type { Component } from '../runtime/component.js';
 import type { Logger } from '../runtime/logger.js';
-import { DatabaseSettingsError, storeSettings, type DatabaseConfig, type StoreSettings } from './connection-settings.js';
+import {
+  DatabaseSettingsError,
+  storeSettings,
+  type DatabaseConfig,
+  type StoreSettings,
+} from './connection-settings.js';
 import { DataDirInUseError } from './data-dir-lock.js';
 import type { Database } from './database.js';
 import { EmbeddedDatabase } from './embedded-database.js';
@@ -117,7 +122,10 @@ export class Store implements Component {
       this.fail(`invalid configuration: ${err.message}`, false);
       return Promise.resolve();
     }
-    this.logger.info('opening the database', { database: this.settings.description, kind: this.settings.kind });
+    this.logger.info('opening the database', {
+      database: this.settings.description,
+      kind: this.settings.kind,
+    });
     this.connecting = this.connect(this.settings);
     return Promise.resolve();
   }
@@ -134,13 +142,18 @@ export class Store implements Component {
     });
   }
 
+  /** A getter, so the compiler does not assume it stays false across an await. */
+  private get stopping(): boolean {
+    return this.aborter.signal.aborted;
+  }
+
   private async connect(settings: StoreSettings): Promise<void> {
     if (this.aborter.signal.aborted) return;
     const open = this.options.open ?? openDatabase;
     let db: Database | undefined;
     try {
       db = await open(settings, this.logger);
-      if (this.aborter.signal.aborted) {
+      if (this.stopping) {
         await db.close();
         return;
       }
@@ -164,7 +177,7 @@ export class Store implements Component {
       this.scheduleHealthCheck(db);
     } catch (err) {
       await db?.close().catch(() => undefined);
-      if (this.aborter.signal.aborted) return;
+      if (this.stopping) return;
       if (err instanceof SchemaTooNewError) {
         this.fail(err.message, false);
         return;

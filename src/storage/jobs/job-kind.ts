@@ -43,7 +43,11 @@ export interface ScheduleDeclaration {
 }
 
 const KIND_NAME = /^[a-z][a-z0-9]*([.-][a-z0-9]+)*$/;
-export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 5, backoffInitialMs: 10_000, backoffMaxMs: 3_600_000 };
+export const DEFAULT_RETRY: RetryPolicy = {
+  maxAttempts: 5,
+  backoffInitialMs: 10_000,
+  backoffMaxMs: 3_600_000,
+};
 export const DEFAULT_TIMEOUT_MS = 10 * 60_000;
 
 export class JobKinds {
@@ -51,7 +55,8 @@ export class JobKinds {
   private readonly schedules = new Map<string, ScheduleDeclaration>();
 
   register(kind: JobKind): this {
-    if (!KIND_NAME.test(kind.name)) throw new Error(`job kind "${kind.name}": must be lowercase words joined by . or -`);
+    if (!KIND_NAME.test(kind.name))
+      throw new Error(`job kind "${kind.name}": must be lowercase words joined by . or -`);
     if (this.kinds.has(kind.name)) throw new Error(`job kind "${kind.name}" is registered twice`);
     const problem = retryPolicyProblem(kind.retry);
     if (problem) throw new Error(`job kind "${kind.name}": ${problem}`);
@@ -66,9 +71,11 @@ export class JobKinds {
     if (!this.kinds.has(declaration.kind)) {
       throw new Error(`schedule "${declaration.name}": job kind "${declaration.kind}" is not registered`);
     }
-    const timing = cronProblem(declaration.cron, declaration.timeZone) ?? timeZoneProblem(declaration.timeZone ?? 'UTC');
+    const timing =
+      cronProblem(declaration.cron, declaration.timeZone) ?? timeZoneProblem(declaration.timeZone ?? 'UTC');
     if (timing) throw new Error(`schedule "${declaration.name}": cron "${declaration.cron}" ${timing}`);
-    if (this.schedules.has(declaration.name)) throw new Error(`schedule "${declaration.name}" is declared twice`);
+    if (this.schedules.has(declaration.name))
+      throw new Error(`schedule "${declaration.name}" is declared twice`);
     this.schedules.set(declaration.name, declaration);
     return this;
   }

@@ -6,7 +6,14 @@ import { systemClock, type Clock } from '../../runtime/clock.js';
 import type { Database } from '../database.js';
 import type { JobKind, JobKinds } from './job-kind.js';
 import { JobRepository, type NewJob } from './job-repository.js';
-import type { CancelResult, EnqueueRequest, EnqueueResult, JobFilter, JobQueue, JobRecord } from './job-types.js';
+import type {
+  CancelResult,
+  EnqueueRequest,
+  EnqueueResult,
+  JobFilter,
+  JobQueue,
+  JobRecord,
+} from './job-types.js';
 
 /** The store is not connected (yet): the message says why, as /ready does. */
 export class JobQueueUnavailableError extends Error {
@@ -34,7 +41,10 @@ export function newJob(kind: JobKind, request: EnqueueRequest & { runAt: Date })
   const target = request.target ?? '';
   if (target.length > MAX_TARGET) throw new JobRequestError(`target is longer than ${MAX_TARGET} characters`);
   const payload = request.payload ?? {};
-  const size = Buffer.byteLength(JSON.stringify(payload) ?? '');
+  // JSON.stringify gives undefined for what JSON cannot hold (a function), despite its type.
+  const json = JSON.stringify(payload) as string | undefined;
+  if (json === undefined) throw new JobRequestError('payload must be a JSON value');
+  const size = Buffer.byteLength(json);
   if (size > MAX_PAYLOAD_BYTES) {
     throw new JobRequestError(`payload is ${size} bytes of JSON; at most ${MAX_PAYLOAD_BYTES} are allowed`);
   }
@@ -70,7 +80,10 @@ export class StoreJobQueue implements JobQueue {
   }
 
   async list(filter: JobFilter = {}): Promise<JobRecord[]> {
-    if (filter.limit !== undefined && (!Number.isInteger(filter.limit) || filter.limit < 1 || filter.limit > 1000)) {
+    if (
+      filter.limit !== undefined &&
+      (!Number.isInteger(filter.limit) || filter.limit < 1 || filter.limit > 1000)
+    ) {
       throw new JobRequestError(`limit must be an integer from 1 to 1000, got ${filter.limit}`);
     }
     return this.repository().list(filter);
@@ -88,7 +101,10 @@ export class StoreJobQueue implements JobQueue {
       );
     }
     const now = new Date(this.clock.now());
-    const result = await this.repository().insert(newJob(kind, { ...request, runAt: request.runAt ?? now }), now);
+    const result = await this.repository().insert(
+      newJob(kind, { ...request, runAt: request.runAt ?? now }),
+      now,
+    );
     if (result.created) this.options.onEnqueued?.();
     return result;
   }
@@ -107,7 +123,8 @@ export class StoreJobQueue implements JobQueue {
 
   private repository(): JobRepository {
     const db = this.options.store.database;
-    if (!db) throw new JobQueueUnavailableError(`the job store is not available: ${this.options.store.status}`);
+    if (!db)
+      throw new JobQueueUnavailableError(`the job store is not available: ${this.options.store.status}`);
     return new JobRepository(db, this.options.schema);
   }
 }

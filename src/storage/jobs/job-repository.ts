@@ -75,14 +75,22 @@ export class JobRepository {
       if (holder) return { job: holder, created: false };
       // The holder finished between the two statements: try the insert again.
     }
-    throw new Error(`could not enqueue ${job.kind}: singleton key ${job.singletonKey ?? ''} kept changing hands`);
+    throw new Error(
+      `could not enqueue ${job.kind}: singleton key ${job.singletonKey ?? ''} kept changing hands`,
+    );
   }
 
   /**
    * Takes up to `limit` due jobs of the given kinds for `runner`: queued or retrying ones whose time
    * has come, and running ones whose runner stopped renewing the lease (a killed process).
    */
-  async claim(runner: string, kinds: readonly string[], limit: number, now: Date, leaseUntil: Date): Promise<ClaimedJob[]> {
+  async claim(
+    runner: string,
+    kinds: readonly string[],
+    limit: number,
+    now: Date,
+    leaseUntil: Date,
+  ): Promise<ClaimedJob[]> {
     if (limit < 1 || kinds.length === 0) return [];
     const result = await this.db.query<JobRow & { backoff_initial_ms: number; backoff_max_ms: number }>(
       `UPDATE ${this.jobs} SET state = 'running', attempts = attempts + 1, locked_by = $1,
@@ -125,7 +133,11 @@ export class JobRepository {
   }
 
   /** Extends the leases `runner` holds; returns the ids whose cancellation was requested. */
-  async renewLeases(runner: string, ids: readonly string[], leaseUntil: Date): Promise<{ held: string[]; cancel: string[] }> {
+  async renewLeases(
+    runner: string,
+    ids: readonly string[],
+    leaseUntil: Date,
+  ): Promise<{ held: string[]; cancel: string[] }> {
     if (ids.length === 0) return { held: [], cancel: [] };
     const result = await this.db.query<{ id: string; cancel_requested: boolean }>(
       `UPDATE ${this.jobs} SET lease_expires_at = $1

@@ -119,7 +119,9 @@ export class JobRunner implements Component {
     await this.polling;
     const all = [...this.running.values()];
     if (all.length === 0) return;
-    const grace = new Promise<void>((resolve) => this.clock.setTimer(this.options.shutdownGraceMs ?? 5_000, resolve));
+    const grace = new Promise<void>((resolve) =>
+      this.clock.setTimer(this.options.shutdownGraceMs ?? 5_000, resolve),
+    );
     await Promise.race([Promise.all(all.map((r) => r.done)), grace]);
     const left = [...this.running.values()];
     for (const entry of left) {
@@ -154,7 +156,8 @@ export class JobRunner implements Component {
     if (this.stopped) return;
     // A full batch suggests more are due: look again at once; otherwise wait (or for a wake).
     if (claimedAll) this.pollAgain = true;
-    else this.pollTimer = this.clock.setTimer(this.lastError ? this.pollMs * 5 : this.pollMs, () => this.wake());
+    else
+      this.pollTimer = this.clock.setTimer(this.lastError ? this.pollMs * 5 : this.pollMs, () => this.wake());
   }
 
   private execute(repository: JobRepository, job: ClaimedJob): void {
@@ -226,13 +229,22 @@ export class JobRunner implements Component {
       logger.debug('job succeeded', { ms: now - started });
     } else if (entry.reason === 'cancel') {
       outcome = 'cancelled';
-      held = await repository.finish(job.id, this.runnerId, { state: 'cancelled', error: 'cancelled' }, new Date(now));
+      held = await repository.finish(
+        job.id,
+        this.runnerId,
+        { state: 'cancelled', error: 'cancelled' },
+        new Date(now),
+      );
       logger.info('job cancelled while running');
     } else {
-      const message = error instanceof Error ? error.message : String(error);
+      const message = error instanceof Error ? error.message : JSON.stringify(error);
       const decision = decideAfterFailure(
         job.attempts,
-        { maxAttempts: job.maxAttempts, backoffInitialMs: job.backoffInitialMs, backoffMaxMs: job.backoffMaxMs },
+        {
+          maxAttempts: job.maxAttempts,
+          backoffInitialMs: job.backoffInitialMs,
+          backoffMaxMs: job.backoffMaxMs,
+        },
         now,
         this.options.random,
       );
@@ -247,7 +259,12 @@ export class JobRunner implements Component {
         logger.warn('job attempt failed; retrying', { error: message, retryInMs: decision.delayMs });
       } else {
         outcome = 'dead';
-        held = await repository.finish(job.id, this.runnerId, { state: 'dead', error: message }, new Date(now));
+        held = await repository.finish(
+          job.id,
+          this.runnerId,
+          { state: 'dead', error: message },
+          new Date(now),
+        );
         logger.error('job failed and has no attempt left', { error: message, attempts: job.attempts });
       }
     }
@@ -305,7 +322,8 @@ export class JobRunner implements Component {
       }
       const queued = await repository.countQueued();
       this.metrics.queued.reset();
-      for (const name of this.options.kinds.names) this.metrics.queued.set({ kind: name }, queued.get(name) ?? 0);
+      for (const name of this.options.kinds.names)
+        this.metrics.queued.set({ kind: name }, queued.get(name) ?? 0);
     } catch (err) {
       this.reportError('job queue maintenance failed', err);
     }

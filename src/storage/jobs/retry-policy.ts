@@ -14,14 +14,17 @@ export interface RetryPolicy {
 export const RETRY_JITTER = 0.2;
 
 export type FailureDecision =
-  | { readonly kind: 'retry'; readonly runAt: number; readonly delayMs: number }
-  | { readonly kind: 'dead' };
+  { readonly kind: 'retry'; readonly runAt: number; readonly delayMs: number } | { readonly kind: 'dead' };
 
 /**
  * The delay after the `attempt`-th failed attempt (1-based): initial·2^(attempt−1), capped at
  * the maximum, plus up to {@link RETRY_JITTER} of itself (still capped).
  */
-export function retryDelayMs(attempt: number, policy: RetryPolicy, random: () => number = Math.random): number {
+export function retryDelayMs(
+  attempt: number,
+  policy: RetryPolicy,
+  random: () => number = Math.random,
+): number {
   const exponent = Math.min(Math.max(attempt - 1, 0), 52);
   const base = Math.min(policy.backoffMaxMs, policy.backoffInitialMs * 2 ** exponent);
   return Math.round(Math.min(policy.backoffMaxMs, base + base * RETRY_JITTER * random()));
@@ -47,6 +50,7 @@ export function retryPolicyProblem(policy: RetryPolicy): string | undefined {
   if (!(policy.backoffInitialMs >= 1) || !(policy.backoffMaxMs >= policy.backoffInitialMs)) {
     return `back-off must satisfy 1 <= initial (${policy.backoffInitialMs}) <= max (${policy.backoffMaxMs}) ms`;
   }
-  if (policy.backoffMaxMs > 2_147_483_647) return 'back-off max must fit 32 bits of milliseconds (about 24 days)';
+  if (policy.backoffMaxMs > 2_147_483_647)
+    return 'back-off max must fit 32 bits of milliseconds (about 24 days)';
   return undefined;
 }

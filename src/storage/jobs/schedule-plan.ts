@@ -27,7 +27,8 @@ export function nextOccurrence(timing: ScheduleTiming, after: number): number {
   const problem = cronProblem(timing.cron, timing.timeZone) ?? timeZoneProblem(timing.timeZone);
   if (problem) throw new RangeError(`schedule "${timing.cron}" (${timing.timeZone}): ${problem}`);
   const next = new Cron(timing.cron, cronOptions(timing.timeZone)).nextRun(new Date(after));
-  if (!next) throw new RangeError(`schedule "${timing.cron}" never runs again after ${new Date(after).toISOString()}`);
+  if (!next)
+    throw new RangeError(`schedule "${timing.cron}" never runs again after ${new Date(after).toISOString()}`);
   return next.getTime();
 }
 
@@ -64,6 +65,7 @@ export function plannedNextRun(
   stored: StoredSchedule | undefined,
   now: number,
 ): number {
-  if (stored && stored.cron === declared.cron && stored.timeZone === declared.timeZone) return stored.nextRunAt;
+  if (stored && stored.cron === declared.cron && stored.timeZone === declared.timeZone)
+    return stored.nextRunAt;
   return nextOccurrence(declared, now);
 }

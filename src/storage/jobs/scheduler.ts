@@ -112,7 +112,11 @@ export class Scheduler implements Component {
           next: new Date(decision.nextRunAt).toISOString(),
         };
         if (!result.created) logger.info('schedule due but its previous run is unfinished; skipped', fields);
-        else if (decision.missed > 0) logger.info('schedule missed runs while no leader ran; running once now', { ...fields, missed: decision.missed });
+        else if (decision.missed > 0)
+          logger.info('schedule missed runs while no leader ran; running once now', {
+            ...fields,
+            missed: decision.missed,
+          });
         else logger.debug('schedule fired', fields);
       }
       return count;
@@ -148,7 +152,8 @@ export class Scheduler implements Component {
         CODE_OWNER,
         kinds.declaredSchedules.map((s) => s.name),
       );
-      if (removed.length > 0) logger.info('schedules no longer declared were removed', { schedules: removed });
+      if (removed.length > 0)
+        logger.info('schedules no longer declared were removed', { schedules: removed });
     });
   }
 

@@ -33,7 +33,8 @@ export const CRON_HINT =
 
 /** An IANA time zone name's shape (Europe/Lisbon, America/Sao_Paulo, UTC, Etc/GMT+3). */
 export const TIME_ZONE_PATTERN = '^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*$';
-export const TIME_ZONE_HINT = 'must be an IANA time zone name such as UTC, Europe/Lisbon or America/Sao_Paulo';
+export const TIME_ZONE_HINT =
+  'must be an IANA time zone name such as UTC, Europe/Lisbon or America/Sao_Paulo';
 
 export function isCronSyntax(text: string): boolean {
   return CRON.test(text);

@@ -1,0 +1,16 @@
+/**
+ * Every kind of background job and every schedule declared in code, registered here and only
+ * here: later features (log rollups, partition archival, threat feeds, reports, notifications,
+ * database backups and retention) add their kind — name, handler, timeout, retry policy — and
+ * their schedule to this list.
+ */
+import type { Config } from '../config/index.js';
+import { JobKinds } from '../storage/jobs/job-kind.js';
+import { PRUNE_JOB_KIND, pruneJobKind } from '../storage/jobs/prune-job.js';
+import type { Store } from '../storage/store.js';
+
+export function registerJobKinds(config: Config, store: Store): JobKinds {
+  return new JobKinds()
+    .register(pruneJobKind({ store, schema: config.databaseSchema, retentionDays: config.jobRetentionDays }))
+    .schedule({ name: 'jobs-prune-hourly', cron: '17 * * * *', kind: PRUNE_JOB_KIND });
+}

@@ -3,6 +3,7 @@ import { request } from 'node:http';
 import { KubeClient } from '../runtime/kube/client.js';
 import { CoreTypes } from '../runtime/kube/resource.js';
 import { sharedCluster, uniqueName } from '../../test/support/shared-cluster.js';
+import { testDatabaseConfig } from '../../test/support/shared-postgres.js';
 import { KubeConfig } from '@kubernetes/client-node';
 import { expect } from 'chai';
 import { loadConfig, type Config } from '../config/index.js';
@@ -75,6 +76,7 @@ describe('operator (real API server)', function () {
       grpcPort: 0,
       podNamespace: namespace,
       leaderElection: false,
+      ...(await testDatabaseConfig('operator')),
     };
     return { config, kubeConfig: cluster.kubeConfig };
   }
@@ -118,7 +120,8 @@ describe('operator (real API server)', function () {
 
   it('exits 1 naming the server when the API server cannot be reached', async () => {
     const entries: Entry[] = [];
-    const code = await runOperator({ ...loadConfig({}), httpPort: 0 }, recordingLogger(entries), {
+    const config = { ...loadConfig({}), httpPort: 0, ...(await testDatabaseConfig('operator')) };
+    const code = await runOperator(config, recordingLogger(entries), {
       kubeConfig: kubeConfigFor('http://127.0.0.1:1'),
       httpHost: '127.0.0.1',
       signals: new EventEmitter(),

@@ -23,6 +23,7 @@ import { migrate, SchemaTooNewError } from './migrate.js';
 import { PostgresDatabase } from './postgres-database.js';
 
 const HEALTH_CHECK_MS = 10_000;
+const STOP_WAIT_MS = 3_000;
 
 export type OpenDatabase = (settings: StoreSettings, logger: Logger) => Promise<Database>;
 
@@ -133,7 +134,12 @@ export class Store implements Component {
   async stop(): Promise<void> {
     this.aborter.abort();
     this.timer?.cancel();
-    await this.connecting;
+    // Opening the embedded store the first time can take longer than a shutdown may: a late
+    // open sees the abort and closes what it opened by itself.
+    await Promise.race([
+      this.connecting,
+      new Promise((resolve) => setTimeout(resolve, STOP_WAIT_MS).unref()),
+    ]);
     const db = this.db;
     this.db = undefined;
     this.problem = 'stopped';

@@ -71,7 +71,7 @@ export async function migrate(db: Database, options: MigrateOptions): Promise<Mi
         try {
           // A migration may rewrite large tables: the pool's statement timeout is for queries.
           await session.query('SET LOCAL statement_timeout = 0');
-          await session.query(migration.sql(schema));
+          for (const statement of migration.statements(schema)) await session.query(statement);
           await session.query(`INSERT INTO ${schema}.schema_migrations (version, name) VALUES ($1, $2)`, [
             migration.version,
             migration.name,

@@ -6,15 +6,19 @@
 export interface Migration {
   readonly version: number;
   readonly name: string;
-  /** Statements run in one transaction; `${schema}` is the quoted schema name. */
-  sql(schema: string): string;
+  /**
+   * Statements run in one transaction, one by one (PGlite's extended protocol takes a single
+   * statement per query); `schema` is the quoted schema name.
+   */
+  statements(schema: string): string[];
 }
 
 export const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
     name: 'job queue and schedules',
-    sql: (s) => `
+    statements: (s) => [
+      `
       CREATE TABLE ${s}.jobs (
         id uuid PRIMARY KEY,
         kind text NOT NULL,
@@ -37,19 +41,19 @@ export const MIGRATIONS: readonly Migration[] = [
         created_at timestamptz NOT NULL,
         started_at timestamptz,
         finished_at timestamptz
-      );
-      -- Claiming: due jobs in order, and running jobs whose lease ran out.
-      CREATE INDEX jobs_due ON ${s}.jobs (run_at) WHERE state IN ('queued', 'retry');
-      CREATE INDEX jobs_lease ON ${s}.jobs (lease_expires_at) WHERE state = 'running';
-      CREATE INDEX jobs_finished ON ${s}.jobs (finished_at) WHERE finished_at IS NOT NULL;
-      CREATE INDEX jobs_created ON ${s}.jobs (created_at DESC);
-      -- One unfinished job per singleton key: the database, not a check in code, keeps it so.
-      CREATE UNIQUE INDEX jobs_singleton ON ${s}.jobs (singleton_key)
-        WHERE singleton_key IS NOT NULL AND state IN ('queued', 'retry', 'running');
-
+      );`,
+      // Claiming: due jobs in order, and running jobs whose lease ran out.
+      `CREATE INDEX jobs_due ON ${s}.jobs (run_at) WHERE state IN ('queued', 'retry');`,
+      `CREATE INDEX jobs_lease ON ${s}.jobs (lease_expires_at) WHERE state = 'running';`,
+      `CREATE INDEX jobs_finished ON ${s}.jobs (finished_at) WHERE finished_at IS NOT NULL;`,
+      `CREATE INDEX jobs_created ON ${s}.jobs (created_at DESC);`,
+      // One unfinished job per singleton key: the database, not a check in code, keeps it so.
+      `CREATE UNIQUE INDEX jobs_singleton ON ${s}.jobs (singleton_key)
+        WHERE singleton_key IS NOT NULL AND state IN ('queued', 'retry', 'running');`,
+      // owner: who declares the schedule, 'code' (with a job kind) or, later, the resource owning it.
+      `
       CREATE TABLE ${s}.schedules (
         name text PRIMARY KEY,
-        -- Who declares it: 'code' (registered with a job kind); later, the custom resource owning it.
         owner text NOT NULL DEFAULT 'code',
         cron text NOT NULL,
         time_zone text NOT NULL DEFAULT 'UTC',
@@ -60,8 +64,8 @@ export const MIGRATIONS: readonly Migration[] = [
         last_run_at timestamptz,
         last_job_id uuid,
         updated_at timestamptz NOT NULL
-      );
-    `,
+      );`,
+    ],
   },
 ];
 

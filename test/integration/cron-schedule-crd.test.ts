@@ -74,7 +74,7 @@ describe('schedule fields on a CRD (real API server and offline)', function () {
       kind: 'CronTab',
       metadata: { name, namespace },
       spec: { schedule, ...(zone === undefined ? {} : { timeZone: zone }) },
-    } as KubeObject;
+    };
     try {
       await client.create(CRONTAB, object);
       return undefined;

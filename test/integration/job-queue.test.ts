@@ -4,6 +4,10 @@ import { FakeClock } from '../../src/runtime/clock.js';
 import { silentLogger } from '../../src/runtime/logger.js';
 import { JobKinds } from '../../src/storage/jobs/job-kind.js';
 import { Scheduler } from '../../src/storage/jobs/scheduler.js';
+import { StoreJobQueue } from '../../src/storage/jobs/job-queue.js';
+import { QueueJobRegistry } from '../../src/grpc/queue-job-registry.js';
+import type { StatusError } from '../../src/grpc/status-error.js';
+import { status } from '@grpc/grpc-js';
 import {
   eventually,
   migratedStore,
@@ -260,6 +264,38 @@ describe('job queue (real PostgreSQL)', function () {
       .enqueue({ kind: 'test.nope' })
       .catch((err: unknown) => (message = (err as Error).message));
     expect(message).to.equal('unknown job kind "test.nope"; the kinds are test.echo');
+  });
+
+  it('serves ListJobs from the queue: proto fields, filters, and clear gRPC errors', async () => {
+    const kinds = new JobKinds().register(testKind('test.echo', () => Promise.resolve()));
+    const queue = testQueue(test, kinds);
+    const { job } = await queue.enqueue({ kind: 'test.echo', target: 'ns/a' });
+    const registry = new QueueJobRegistry(queue);
+    const [listed] = await registry.list({ state: 'queued', kind: 'test.echo', limit: 0 });
+    expect(listed).to.deep.include({
+      id: job.id,
+      kind: 'test.echo',
+      target: 'ns/a',
+      state: 'queued',
+      message: '',
+      startedUnix: 0,
+      attempts: 0,
+      maxAttempts: 3,
+      finishedUnix: 0,
+      schedule: '',
+    });
+    expect(listed!.createdUnix).to.equal(Math.floor(job.createdAt.getTime() / 1000));
+    expect(await registry.list({ state: 'dead' })).to.deep.equal([]);
+    const bad = await registry.list({ state: 'failed' }).catch((err: unknown) => err as StatusError);
+    expect(bad).to.deep.include({ code: status.INVALID_ARGUMENT });
+    const down = new QueueJobRegistry(
+      new StoreJobQueue({ kinds, store: { database: undefined, status: 'connecting' }, schema: test.schema }),
+    );
+    const unavailable = await down.list().catch((err: unknown) => err as StatusError);
+    expect(unavailable).to.deep.include({
+      code: status.UNAVAILABLE,
+      message: 'the job store is not available: connecting',
+    });
   });
 
   describe('schedules', () => {

@@ -105,6 +105,8 @@ function asUser(
 export interface LocalPostgresOptions {
   /** Keep the server after this process exits (not used by tests). */
   readonly persistent?: boolean;
+  /** fsync and synchronous commit on, as in production (benchmarks); off by default for speed. */
+  readonly durable?: boolean;
 }
 
 export class LocalPostgres {
@@ -225,13 +227,10 @@ export class LocalPostgres {
       'unix_socket_directories=',
       '-c',
       'max_connections=300',
-      // A throwaway server: durability only costs time here.
-      '-c',
-      'fsync=off',
-      '-c',
-      'synchronous_commit=off',
-      '-c',
-      'full_page_writes=off',
+      // A throwaway server: durability only costs time here (benchmarks ask for it).
+      ...(this.options.durable
+        ? []
+        : ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off']),
     ]);
     const server = ManagedProcess.start('postgres', command, args, join(this.dir, 'postgres.log'), {
       detached: this.options.persistent ?? false,

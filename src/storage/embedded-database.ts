@@ -3,7 +3,7 @@
  * directory, behind the same {@link Database} interface as PostgreSQL. PGlite is one connection,
  * so queries take turns: a transaction or a session holds the turn until it ends.
  */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { systemClock, type Clock } from '../runtime/clock.js';
@@ -51,6 +51,7 @@ export class EmbeddedDatabase implements Database {
   private turn: Promise<void> = Promise.resolve();
   private closed = false;
   private exitError: Error | undefined;
+  private keepLockOnExit = false;
 
   private constructor(
     settings: EmbeddedSettings,
@@ -69,7 +70,8 @@ export class EmbeddedDatabase implements Database {
         waiter.resolve({ id, ok: false, error: { message: this.exitError.message } });
       }
       this.pending.clear();
-      this.lock.release();
+      // A crashed thread frees the directory; a deliberate close decides for itself.
+      if (!this.keepLockOnExit) this.lock.release();
     });
   }
 
@@ -78,13 +80,27 @@ export class EmbeddedDatabase implements Database {
     mkdirSync(settings.dataDir, { recursive: true, mode: 0o700 });
     const lock = DataDirLock.acquire(settings.dataDir, clock);
     const workerData: EmbeddedWorkerData = { pgdataDir: join(settings.dataDir, 'pgdata') };
-    let worker: Worker;
+    if (!existsSync(workerData.pgdataDir)) {
+      // Creating the data directory (initdb) grows the WebAssembly memory to about 750 MB, and
+      // WebAssembly memory never shrinks: create it in a worker of its own, then start afresh.
+      try {
+        const creator = await EmbeddedDatabase.startWorker(workerData, settings);
+        await new EmbeddedDatabase(settings, creator, lock).closeWorker();
+      } catch (err) {
+        lock.release();
+        throw err;
+      }
+    }
     try {
-      worker = startWorker(workerData);
+      return new EmbeddedDatabase(settings, await EmbeddedDatabase.startWorker(workerData, settings), lock);
     } catch (err) {
       lock.release();
       throw err;
     }
+  }
+
+  private static async startWorker(workerData: EmbeddedWorkerData, settings: EmbeddedSettings): Promise<Worker> {
+    const worker = startWorker(workerData);
     try {
       await new Promise<void>((resolve, reject) => {
         const onExit = (code: number): void =>
@@ -100,10 +116,9 @@ export class EmbeddedDatabase implements Database {
       });
     } catch (err) {
       await worker.terminate();
-      lock.release();
       throw err;
     }
-    return new EmbeddedDatabase(settings, worker, lock);
+    return worker;
   }
 
   query<R extends object>(sql: string, params: readonly SqlParam[] = []): Promise<QueryResult<R>> {
@@ -130,6 +145,12 @@ export class EmbeddedDatabase implements Database {
   }
 
   async close(): Promise<void> {
+    await this.closeWorker();
+    this.lock.release();
+  }
+
+  /** Shuts PGlite down cleanly and ends its thread, keeping the directory's lock. */
+  private async closeWorker(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     // Waits for the turn so a transaction in flight ends before PGlite shuts down cleanly.
@@ -139,9 +160,9 @@ export class EmbeddedDatabase implements Database {
       const done = new Promise<EmbeddedReply>((resolve) => this.pending.set(id, { resolve }));
       this.worker.postMessage({ id, op: 'close' } satisfies EmbeddedRequest);
       await done;
+      this.keepLockOnExit = true;
       await this.worker.terminate();
     }
-    this.lock.release();
   }
 
   private direct(): Queryable {

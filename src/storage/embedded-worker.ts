@@ -25,9 +25,15 @@ function toError(err: unknown): EmbeddedError {
   return { message: String(err) };
 }
 
+/**
+ * PostgreSQL's defaults size it for a server of its own: 128 MB of shared buffers alone. The
+ * worker's tables are small, and these settings take about 130 MB off the process.
+ */
+const SMALL_FOOTPRINT = ['shared_buffers = 16MB', 'work_mem = 2MB', 'maintenance_work_mem = 16MB'];
+
 let db: PGlite;
 try {
-  db = new PGlite(pgdataDir);
+  db = new PGlite(pgdataDir, { postgresqlconf: SMALL_FOOTPRINT });
   await db.waitReady;
   port.postMessage({ ready: true } satisfies EmbeddedStartup);
 } catch (err) {

@@ -172,6 +172,17 @@ export class JobRepository {
     return result.rowCount === 1;
   }
 
+  /** Records several successes in one statement; returns the ids `runner` still held. */
+  async finishSucceeded(ids: readonly string[], runner: string, now: Date): Promise<Set<string>> {
+    const result = await this.db.query<{ id: string }>(
+      `UPDATE ${this.jobs} SET state = 'succeeded', finished_at = $1, lease_expires_at = NULL, locked_by = NULL
+       WHERE id IN (SELECT (jsonb_array_elements_text($2::jsonb))::uuid) AND locked_by = $3 AND state = 'running'
+       RETURNING id`,
+      [now, JSON.stringify(ids), runner],
+    );
+    return new Set(result.rows.map((row) => row.id));
+  }
+
   /** Gives a job back without counting the attempt (the operator is stopping). */
   async release(id: string, runner: string): Promise<void> {
     await this.db.query(

@@ -63,6 +63,9 @@ export class JobRunner implements Component {
   private polling: Promise<void> | undefined;
   private pollAgain = false;
   private lastError: string | undefined;
+  /** Successes waiting to be written together (jobs that ended in the same turn of the event loop). */
+  private successes: { id: string; done: (held: boolean) => void; failed: (err: unknown) => void }[] = [];
+  private flushing: NodeJS.Immediate | undefined;
 
   constructor(private readonly options: JobRunnerOptions) {
     this.clock = options.clock ?? systemClock;
@@ -225,7 +228,7 @@ export class JobRunner implements Component {
     let held: boolean;
     if (error === undefined) {
       outcome = 'succeeded';
-      held = await repository.finish(job.id, this.runnerId, { state: 'succeeded' }, new Date(now));
+      held = await this.recordSuccess(repository, job.id);
       logger.debug('job succeeded', { ms: now - started });
     } else if (entry.reason === 'cancel') {
       outcome = 'cancelled';
@@ -273,6 +276,29 @@ export class JobRunner implements Component {
       return;
     }
     this.metrics.jobs.inc({ kind: job.kind, outcome });
+  }
+
+  /**
+   * Successes are batched: jobs finishing in the same turn of the event loop (short jobs claimed
+   * together) are written with one UPDATE, one commit, instead of one each.
+   */
+  private recordSuccess(repository: JobRepository, id: string): Promise<boolean> {
+    return new Promise((done, failed) => {
+      this.successes.push({ id, done, failed });
+      this.flushing ??= setImmediate(() => {
+        this.flushing = undefined;
+        const batch = this.successes;
+        this.successes = [];
+        repository.finishSucceeded(batch.map((entry) => entry.id), this.runnerId, new Date(this.clock.now())).then(
+          (held) => {
+            for (const entry of batch) entry.done(held.has(entry.id));
+          },
+          (err: unknown) => {
+            for (const entry of batch) entry.failed(err);
+          },
+        );
+      });
+    });
   }
 
   private scheduleRenewal(): void {

@@ -26,6 +26,12 @@ export interface ClaimedJob extends JobRecord {
   readonly backoffMaxMs: number;
 }
 
+type ClaimedRow = JobRow & { backoff_initial_ms: number; backoff_max_ms: number };
+
+function toClaimed(row: ClaimedRow): ClaimedJob {
+  return { ...toJobRecord(row), backoffInitialMs: row.backoff_initial_ms, backoffMaxMs: row.backoff_max_ms };
+}
+
 const MAX_LIST = 1000;
 const MAX_ERROR_TEXT = 2000;
 
@@ -92,8 +98,41 @@ export class JobRepository {
     leaseUntil: Date,
   ): Promise<ClaimedJob[]> {
     if (limit < 1 || kinds.length === 0) return [];
-    const result = await this.db.query<JobRow & { backoff_initial_ms: number; backoff_max_ms: number }>(
-      `UPDATE ${this.jobs} SET state = 'running', attempts = attempts + 1, locked_by = $1,
+    const result = await this.db.query<ClaimedRow>(
+      `${this.claimSql()} RETURNING ${JOB_COLUMNS}, backoff_initial_ms, backoff_max_ms`,
+      [runner, leaseUntil, now, JSON.stringify(kinds), limit],
+    );
+    return result.rows.map(toClaimed);
+  }
+
+  /**
+   * Records a batch of successes and claims jobs for the freed slots in one statement: one round trip and one commit
+   * for a batch of short jobs and the jobs that take their places.
+   */
+  async finishAndClaim(
+    ids: readonly string[],
+    runner: string,
+    kinds: readonly string[],
+    limit: number,
+    now: Date,
+    leaseUntil: Date,
+  ): Promise<{ held: Set<string>; claimed: ClaimedJob[] }> {
+    const result = await this.db.query<{ finished: string[] | null; claimed: ClaimedRow[] | null }>(
+      `WITH finished AS (
+         UPDATE ${this.jobs} SET state = 'succeeded', finished_at = $3, lease_expires_at = NULL, locked_by = NULL
+         WHERE id IN (SELECT (jsonb_array_elements_text($6::jsonb))::uuid) AND locked_by = $1 AND state = 'running'
+         RETURNING id),
+       claimed AS (${this.claimSql()} RETURNING ${JOB_COLUMNS}, backoff_initial_ms, backoff_max_ms)
+       SELECT (SELECT json_agg(id) FROM finished) AS finished, (SELECT json_agg(claimed) FROM claimed) AS claimed`,
+      [runner, leaseUntil, now, JSON.stringify(kinds), Math.max(0, limit), JSON.stringify(ids)],
+    );
+    const row = result.rows[0];
+    return { held: new Set(row?.finished ?? []), claimed: (row?.claimed ?? []).map(toClaimed) };
+  }
+
+  /** The claiming UPDATE; parameters $1 runner, $2 lease end, $3 now, $4 kinds (JSON), $5 limit. */
+  private claimSql(): string {
+    return `UPDATE ${this.jobs} SET state = 'running', attempts = attempts + 1, locked_by = $1,
          lease_expires_at = $2, started_at = $3, cancel_requested = false
        WHERE id IN (
          SELECT id FROM ${this.jobs}
@@ -102,15 +141,7 @@ export class JobRepository {
            AND ((state IN ('queued', 'retry') AND run_at <= $3) OR (state = 'running' AND lease_expires_at < $3))
          ORDER BY run_at, created_at
          LIMIT $5
-         FOR UPDATE SKIP LOCKED)
-       RETURNING ${JOB_COLUMNS}, backoff_initial_ms, backoff_max_ms`,
-      [runner, leaseUntil, now, JSON.stringify(kinds), limit],
-    );
-    return result.rows.map((row) => ({
-      ...toJobRecord(row),
-      backoffInitialMs: row.backoff_initial_ms,
-      backoffMaxMs: row.backoff_max_ms,
-    }));
+         FOR UPDATE SKIP LOCKED)`;
   }
 
   /**
@@ -170,17 +201,6 @@ export class JobRepository {
       [outcome.state, runAt, finished, error, id, runner],
     );
     return result.rowCount === 1;
-  }
-
-  /** Records several successes in one statement; returns the ids `runner` still held. */
-  async finishSucceeded(ids: readonly string[], runner: string, now: Date): Promise<Set<string>> {
-    const result = await this.db.query<{ id: string }>(
-      `UPDATE ${this.jobs} SET state = 'succeeded', finished_at = $1, lease_expires_at = NULL, locked_by = NULL
-       WHERE id IN (SELECT (jsonb_array_elements_text($2::jsonb))::uuid) AND locked_by = $3 AND state = 'running'
-       RETURNING id`,
-      [now, JSON.stringify(ids), runner],
-    );
-    return new Set(result.rows.map((row) => row.id));
   }
 
   /** Gives a job back without counting the attempt (the operator is stopping). */

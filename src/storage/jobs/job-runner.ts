@@ -282,8 +282,8 @@ export class JobRunner implements Component {
 
   /**
    * Successes are batched: jobs finishing in the same turn of the event loop (short jobs claimed
-   * together) are written with one UPDATE, and the slots they free are refilled in the same
-   * transaction — one commit (one fsync) for the lot instead of two per job.
+   * together) are written with one statement that also refills the slots they free — one round
+   * trip and one commit (one fsync) for the lot instead of two per job.
    */
   private recordSuccess(id: string): Promise<boolean> {
     return new Promise((done, failed) => {
@@ -309,19 +309,14 @@ export class JobRunner implements Component {
     let held: Set<string>;
     let claimed: ClaimedJob[];
     try {
-      [held, claimed] = await db.transaction(async (tx) => {
-        const repository = new JobRepository(tx, this.options.schema);
-        const ids = batch.map((entry) => entry.id);
-        const finished = await repository.finishSucceeded(ids, this.runnerId, new Date(now));
-        const next = await repository.claim(
-          this.runnerId,
-          this.options.kinds.names,
-          free,
-          new Date(now),
-          new Date(now + this.leaseMs),
-        );
-        return [finished, next] as const;
-      });
+      ({ held, claimed } = await new JobRepository(db, this.options.schema).finishAndClaim(
+        batch.map((entry) => entry.id),
+        this.runnerId,
+        this.options.kinds.names,
+        free,
+        new Date(now),
+        new Date(now + this.leaseMs),
+      ));
     } catch (err) {
       for (const entry of batch) entry.failed(err);
       return;

@@ -31,5 +31,23 @@ export default tseslint.config(
       '@typescript-eslint/no-non-null-assertion': 'off',
     },
   },
+  {
+    // The store knows nothing of controllers, pushing or the CLI: they use it, not the reverse.
+    files: ['src/storage/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/controllers/**', '**/push/**', '**/grpc/**', '**/cli/**', '@kubernetes/client-node'],
+              message: 'src/storage is below controllers, push, grpc and cli: it must not import them.',
+            },
+          ],
+        },
+      ],
+    },
+  },
   { files: ['**/*.js'], ...tseslint.configs.disableTypeChecked },
 );

@@ -2,7 +2,9 @@
  * The operator with its store: jobs enqueued from the CLI run in the operator, and a database
  * that is down holds back only readiness and jobs — certificates, WAF and routes go on.
  */
+import { execFileSync } from 'node:child_process';
 import { expect } from 'chai';
+import { findAsset } from '../../src/envtest/assets.js';
 import { WafRuleSetResource, statusOf, type WafRuleSet } from '../../src/api/v1alpha1/index.js';
 import { main, type Output } from '../../src/cli/main.js';
 import { findCondition } from '../../src/runtime/status/conditions.js';
@@ -46,6 +48,12 @@ describe('operator and its store (real API server, PostgreSQL)', function () {
       const metrics = await (await fetch(`http://127.0.0.1:${h.operator.httpPort ?? 0}/metrics`)).text();
       expect(metrics).to.include('gateway_worker_jobs_total{kind="jobs.prune",outcome="succeeded"} 1');
       expect(metrics).to.match(/^gateway_worker_job_duration_seconds_count\{kind="jobs.prune"\} 1$/m);
+      expect(metrics).to.match(/^# TYPE gateway_worker_jobs_queued gauge$/m);
+      const lint = execFileSync(findAsset('promtool'), ['check', 'metrics'], {
+        input: metrics,
+        encoding: 'utf8',
+      });
+      expect(lint.trim()).to.equal('');
       await eventually(
         async () => {
           const rows = await db.query(`SELECT name FROM "${database.databaseSchema}".schedules`);

@@ -66,9 +66,13 @@ function parseFlags(args: readonly string[]): Flags | string {
 
 export async function runJobs(args: readonly string[], env: NodeJS.ProcessEnv, out: Output): Promise<number> {
   const [command, ...rest] = args;
-  if (command === undefined || command === '-h' || command === '--help' || rest.includes('--help')) {
+  if (command === undefined) {
+    out.stderr(`gateway-worker jobs: name a command\n\n${USAGE}`);
+    return 2;
+  }
+  if (command === '-h' || command === '--help' || rest.includes('--help')) {
     out.stdout(USAGE);
-    return command === undefined ? 2 : 0;
+    return 0;
   }
   if (!['list', 'show', 'run', 'cancel'].includes(command)) {
     out.stderr(`gateway-worker jobs: unknown command "${command}"\n\n${USAGE}`);

@@ -99,7 +99,10 @@ export class EmbeddedDatabase implements Database {
     }
   }
 
-  private static async startWorker(workerData: EmbeddedWorkerData, settings: EmbeddedSettings): Promise<Worker> {
+  private static async startWorker(
+    workerData: EmbeddedWorkerData,
+    settings: EmbeddedSettings,
+  ): Promise<Worker> {
     const worker = startWorker(workerData);
     try {
       await new Promise<void>((resolve, reject) => {

@@ -323,7 +323,12 @@ export class JobRunner implements Component {
     }
     for (const entry of batch) entry.done(held.has(entry.id));
     const repository = this.repository;
-    if (repository) for (const job of claimed) this.execute(repository, job);
+    if (!repository) return;
+    for (const job of claimed) {
+      // Claimed while stop() began: give it back at once rather than start it unwatched.
+      if (this.stopped) void repository.release(job.id, this.runnerId).catch(() => undefined);
+      else this.execute(repository, job);
+    }
   }
 
   private scheduleRenewal(): void {

@@ -41,7 +41,13 @@ export default tseslint.config(
         {
           patterns: [
             {
-              group: ['**/controllers/**', '**/push/**', '**/grpc/**', '**/cli/**', '@kubernetes/client-node'],
+              group: [
+                '**/controllers/**',
+                '**/push/**',
+                '**/grpc/**',
+                '**/cli/**',
+                '@kubernetes/client-node',
+              ],
               message: 'src/storage is below controllers, push, grpc and cli: it must not import them.',
             },
           ],

@@ -3,6 +3,9 @@
  * that is down holds back only readiness and jobs — certificates, WAF and routes go on.
  */
 import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { expect } from 'chai';
 import { findAsset } from '../../src/envtest/assets.js';
 import { WafRuleSetResource, statusOf, type WafRuleSet } from '../../src/api/v1alpha1/index.js';
@@ -65,6 +68,32 @@ describe('operator and its store (real API server, PostgreSQL)', function () {
     } finally {
       await db.close();
       await h.stop();
+    }
+  });
+
+  it('runs on the embedded store when no DATABASE_URL is set', async function () {
+    this.timeout(240_000);
+    const dir = mkdtempSync(join(tmpdir(), 'gateway-worker-operator-embedded-'));
+    const h = await startOperatorHarness('store-embedded', {
+      gateways: 1,
+      config: { databaseUrl: undefined, embeddedDataDir: dir },
+    });
+    try {
+      // Creating the PGlite data directory takes a while on a busy machine; the operator is live meanwhile.
+      await eventually(async () => (await ready(h)).status === 200, 180_000, '/ready on the embedded store');
+      expect(existsSync(join(dir, 'pgdata', 'PG_VERSION'))).to.equal(true);
+      expect(existsSync(join(dir, 'gateway-worker.lock'))).to.equal(true);
+      await eventually(
+        async () =>
+          (await (await fetch(`http://127.0.0.1:${h.operator.httpPort ?? 0}/metrics`)).text()).includes(
+            'gateway_worker_jobs_queued{kind="jobs.prune"} 0',
+          ),
+        30_000,
+        'the runner to read the queue from the embedded store',
+      );
+    } finally {
+      await h.stop();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

@@ -49,6 +49,17 @@ const layerZones = [
     },
   },
   {
+    files: ['src/storage/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': forbid(
+        ['controllers', 'push', 'grpc', 'cli'],
+        'storage/ is below controllers, push, grpc and cli: they use it, not the reverse',
+        ['@kubernetes/client-node'],
+      ),
+    },
+  },
+  {
     files: ['src/controllers/**/*.ts', 'src/grpc/**/*.ts', 'src/agent/**/*.ts'],
     rules: {
       'no-restricted-imports': forbid(['cli'], 'cli/ is wiring: nothing imports it'),

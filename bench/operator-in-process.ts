@@ -12,6 +12,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { buildOperator } from '../src/cli/operator.js';
+import { testDatabaseConfig } from '../test/support/shared-postgres.js';
 import { loadConfig, type Config } from '../src/config/index.js';
 import type { Cluster } from '../src/envtest/cluster.js';
 import { freePort } from '../src/envtest/ports.js';
@@ -86,6 +87,8 @@ export async function startInProcessOperator(
     watchNamespaces: [namespace],
     leaderElection: false,
     gatewayAgentPort: agentPort,
+    // The job store on a local PostgreSQL (idle in these benchmarks), in a schema of its own.
+    ...(await testDatabaseConfig('bench')),
     ...options.config,
   };
   const operator = buildOperator(config, benchLogger(), {

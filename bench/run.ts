@@ -5,7 +5,9 @@
  */
 import { startCluster } from '../src/envtest/cluster.js';
 import { FIXTURE_CRDS, PRODUCT_CRDS } from '../test/support/shared-cluster.js';
+import { stopSharedPostgres } from '../test/support/shared-postgres.js';
 import { certificatesBenchmark } from './certificates.bench.js';
+import { jobsBenchmark } from './jobs.bench.js';
 import { objectWriteBenchmark } from './object-write.bench.js';
 import { pushBenchmark } from './push.bench.js';
 import { routesBenchmark } from './routes.bench.js';
@@ -14,7 +16,12 @@ import { runtimeBenchmark } from './runtime.bench.js';
 import { wafBenchmark } from './waf.bench.js';
 
 /** These need no API server; the control plane is started only for the others. */
-const standalone = { push: pushBenchmark, routes: routesBenchmark, waf: wafBenchmark } as const;
+const standalone = {
+  push: pushBenchmark,
+  routes: routesBenchmark,
+  waf: wafBenchmark,
+  jobs: jobsBenchmark,
+} as const;
 /** These run the whole operator in this process against the control plane, with the product's CRDs. */
 const benchmarks = {
   runtime: runtimeBenchmark,
@@ -40,5 +47,6 @@ if (Object.keys(benchmarks).some(selected)) {
     }
   } finally {
     await cluster.stop();
+    await stopSharedPostgres();
   }
 }

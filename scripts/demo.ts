@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT, findAsset } from '../src/envtest/assets.js';
 import { startCluster } from '../src/envtest/cluster.js';
+import { LocalPostgres } from '../src/envtest/postgres.js';
 import { KubeClient } from '../src/runtime/kube/client.js';
 import { startGatewayPods, type GatewayPods } from '../test/support/gateway-pods.js';
 import { Pebble } from '../test/support/pebble.js';
@@ -17,9 +18,15 @@ console.log('demo: starting a local control plane (etcd + kube-apiserver) ...');
 const cluster = await startCluster({ crdPaths: existsSync(crds) ? [crds] : [] });
 console.log(`demo: kube-apiserver ${await cluster.serverVersion()} is up`);
 
+// The job store: a local PostgreSQL (or USE_EXISTING_DATABASE_URL), as in production.
+let postgres: LocalPostgres | undefined;
+const databaseUrl = process.env.USE_EXISTING_DATABASE_URL ?? (postgres = await LocalPostgres.start()).url;
+console.log(`demo: PostgreSQL for the job queue on ${databaseUrl}`);
+
 const operator = spawn(process.execPath, [join(REPO_ROOT, 'bin', 'gateway-worker.js'), 'operator'], {
   env: {
     ...process.env,
+    DATABASE_URL: databaseUrl,
     KUBECONFIG: cluster.kubeconfigPath,
     LEADER_ELECTION: 'false',
     POD_NAMESPACE: 'default',
@@ -42,8 +49,9 @@ demo: the operator is running (health on http://127.0.0.1:8081/ready, metrics on
         export KUBECONFIG=${cluster.kubeconfigPath}
         ${kubectl} get crds
         ${kubectl} get gateway-worker -A
+        DATABASE_URL=${databaseUrl} npx gateway-worker jobs list
 
-      Ctrl-C stops the operator and the control plane.
+      Ctrl-C stops the operator, PostgreSQL and the control plane.
 `);
 
 // Three simulated gateway pods that the operator discovers and pushes to over mTLS.
@@ -105,6 +113,7 @@ async function stop(signal: NodeJS.Signals): Promise<void> {
   await pebble?.stop();
   client.close();
   await cluster.stop();
+  await postgres?.stop();
   console.log('demo: stopped, nothing left running');
   process.exit(0);
 }
@@ -113,5 +122,5 @@ process.on('SIGTERM', (s) => void stop(s));
 operator.on('exit', (code) => {
   if (stopping) return;
   console.error(`demo: the operator exited with code ${code}; stopping`);
-  void cluster.stop().then(() => process.exit(1));
+  void Promise.all([cluster.stop(), postgres?.stop()]).then(() => process.exit(1));
 });

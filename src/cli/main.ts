@@ -7,6 +7,7 @@ import { configKeys } from '../config/schema.js';
 import { createLogger } from '../runtime/logger.js';
 import { runAgent } from './agent.js';
 import { runBackup } from './backup.js';
+import { runJobs } from './jobs.js';
 import { runOperator } from './operator.js';
 import { runRestore } from './restore.js';
 import { runRollback } from './rollback.js';
@@ -60,6 +61,7 @@ async function run(
   if (command === 'rollback') return runRollback(args, env, out);
   if (command === 'waf') return runWaf(args, out);
   if (command === 'routes') return runRoutes(args, out);
+  if (command === 'jobs') return runJobs(args, env, out);
   if (args.length === 1 && (args[0] === '--help' || args[0] === '-h')) {
     out.stdout(usage(configKeys));
     return 0;

@@ -3,6 +3,7 @@ import { request } from 'node:http';
 import { KubeClient } from '../runtime/kube/client.js';
 import { CoreTypes } from '../runtime/kube/resource.js';
 import { sharedCluster, uniqueName } from '../../test/support/shared-cluster.js';
+import { testDatabaseConfig } from '../../test/support/shared-postgres.js';
 import { KubeConfig } from '@kubernetes/client-node';
 import { expect } from 'chai';
 import { loadConfig, type Config } from '../config/index.js';
@@ -75,11 +76,12 @@ describe('operator (real API server)', function () {
       grpcPort: 0,
       podNamespace: namespace,
       leaderElection: false,
+      ...(await testDatabaseConfig('operator')),
     };
     return { config, kubeConfig: cluster.kubeConfig };
   }
 
-  it('is live at once, ready once connected and synced, and closes its port on stop', async () => {
+  it('is live at once, ready once connected, synced and migrated, and closes its port on stop', async () => {
     const { config, kubeConfig } = await configFor();
     const entries: Entry[] = [];
     const operator = buildOperator(config, recordingLogger(entries), { kubeConfig, httpHost: '127.0.0.1' });
@@ -88,7 +90,8 @@ describe('operator (real API server)', function () {
     const port = operator.httpPort!;
     expect(await status(port, '/health')).to.equal(200);
     await started;
-    expect(await status(port, '/ready')).to.equal(200);
+    // The database connects and migrates in the background (it never holds back the controllers).
+    await eventually(async () => (await status(port, '/ready')) === 200);
     const connected = entries.find((entry) => entry.msg === 'connected to Kubernetes API');
     expect(connected?.fields).to.include({ version: 'v1.36.3' });
 
@@ -118,7 +121,8 @@ describe('operator (real API server)', function () {
 
   it('exits 1 naming the server when the API server cannot be reached', async () => {
     const entries: Entry[] = [];
-    const code = await runOperator({ ...loadConfig({}), httpPort: 0 }, recordingLogger(entries), {
+    const config = { ...loadConfig({}), httpPort: 0, ...(await testDatabaseConfig('operator')) };
+    const code = await runOperator(config, recordingLogger(entries), {
       kubeConfig: kubeConfigFor('http://127.0.0.1:1'),
       httpHost: '127.0.0.1',
       signals: new EventEmitter(),

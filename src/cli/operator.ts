@@ -31,6 +31,12 @@ import type { Logger } from '../runtime/logger.js';
 import { createMetricsRegistry } from '../runtime/metrics.js';
 import { Operator } from '../runtime/operator.js';
 import { runUntilSignal, type RunOptions } from '../runtime/run-until-signal.js';
+import { QueueJobRegistry } from '../grpc/queue-job-registry.js';
+import { StoreJobQueue } from '../storage/jobs/job-queue.js';
+import { JobRunner } from '../storage/jobs/job-runner.js';
+import { Scheduler } from '../storage/jobs/scheduler.js';
+import { Store } from '../storage/store.js';
+import { registerJobKinds } from './job-kinds.js';
 
 /** The Lease the replicas campaign for, in POD_NAMESPACE. */
 export const LEASE_NAME = 'gateway-worker-leader';
@@ -49,6 +55,15 @@ export function buildOperator(config: Config, logger: Logger, deps: OperatorDeps
 
   const apiServer = new ApiServerConnection(kubeConfig, logger);
   health.addReadinessCheck(apiServer.name, apiServer.readiness);
+
+  // The store connects in the background: the controllers below never wait for it.
+  const store = new Store({ config, logger });
+  health.addReadinessCheck(store.name, store.readiness);
+  const kinds = registerJobKinds(config, store);
+  const schema = config.databaseSchema;
+  const runner = new JobRunner({ kinds, store, schema, workers: config.queueWorkers, logger, registry });
+  // The typed queue (list/show/enqueue/cancel) that gRPC ListJobs, and the HTTP API, serve.
+  const jobs = new StoreJobQueue({ kinds, store, schema, onEnqueued: () => runner.wake() });
 
   const client = new KubeClient(kubeConfig, { registry });
   const identity = defaultIdentity(config.podName, hostname());
@@ -82,6 +97,7 @@ export function buildOperator(config: Config, logger: Logger, deps: OperatorDeps
     registry,
     logger,
     certificates: cachedCertificateDirectory(certificates),
+    jobs: new QueueJobRegistry(jobs),
   });
   const pods = manager.informer<Pod>(CoreTypes.pod, { labelSelector: config.gatewaySelector });
   watchGateways(pods, config.gatewayAgentPort, (gateways) => {
@@ -143,7 +159,17 @@ export function buildOperator(config: Config, logger: Logger, deps: OperatorDeps
     ? new ObjectStoreComponent(objectStoreConfig, logger.child({ component: 'object-store' }))
     : undefined;
 
-  const components: Component[] = [apiServer, channel, manager, ...(objectStore ? [objectStore] : [])];
+  // Cron schedules fire on the leader only; jobs run on every replica.
+  manager.add(new Scheduler({ kinds, store, schema, logger, onEnqueued: () => runner.wake() }));
+
+  const components: Component[] = [
+    store,
+    apiServer,
+    channel,
+    manager,
+    runner,
+    ...(objectStore ? [objectStore] : []),
+  ];
   return new Operator({ health, components, logger });
 }
 
@@ -157,6 +183,8 @@ export function runOperator(config: Config, logger: Logger, deps: OperatorDeps =
     podNamespace: config.podNamespace,
     leaderElection: config.leaderElection,
     objectStore: config.objectStoreUrl ?? 'none',
+    database: config.databaseUrl === undefined ? `embedded (${config.embeddedDataDir})` : 'postgres',
+    databaseSchema: config.databaseSchema,
   });
   return runUntilSignal(buildOperator(config, logger, deps), logger, deps);
 }

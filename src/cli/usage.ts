@@ -9,6 +9,7 @@ export const COMMANDS = {
   rollback: 'return a resource to an earlier applied version',
   waf: "test WAF rule sets on requests, import the gateway's rule file: waf test|import",
   routes: "import the gateway's upstream section and Ingresses as RouteConfigs: routes import",
+  jobs: 'list, show, run and cancel background jobs: jobs list|show|run|cancel',
 } as const;
 
 export type CommandName = keyof typeof COMMANDS;

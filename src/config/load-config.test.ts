@@ -37,8 +37,43 @@ describe('loadConfig', () => {
       certificateRetryMaxSeconds: 115200,
       s3Region: 'us-east-1',
       s3ForcePathStyle: false,
+      databasePoolSize: 10,
+      databaseStatementTimeoutMs: 30000,
+      databaseSchema: 'gateway_worker',
+      embeddedDataDir: 'data/embedded',
+      jobRetentionDays: 14,
     };
     expect(loadConfig({})).to.deep.equal(expected);
+  });
+
+  it('never echoes DATABASE_URL, which may carry a password, in an error', () => {
+    const error = configError(() =>
+      loadConfig({ CONFIG_FILE: 'gw.yaml' }, () => 'DATABASE_URL: [postgres://app:s3cret@db/gw]\n'),
+    );
+    expect(error.message).to.equal(
+      'invalid configuration: DATABASE_URL=(value hidden) (in gw.yaml): must be a PostgreSQL URL such as postgres://user:password@host:5432/database',
+    );
+    expect(error.message).not.to.include('s3cret');
+  });
+
+  it('reads the database keys and refuses a schema name SQL would need quoting for', () => {
+    const config = loadConfig({
+      DATABASE_URL: 'postgres://gw@db.internal/gateway',
+      DATABASE_SSLMODE: 'verify-full',
+      DATABASE_POOL_SIZE: '20',
+      DATABASE_SCHEMA: 'gw_prod',
+    });
+    expect(config).to.include({
+      databaseSslmode: 'verify-full',
+      databasePoolSize: 20,
+      databaseSchema: 'gw_prod',
+    });
+    expect(configError(() => loadConfig({ DATABASE_SCHEMA: 'Gateway-Worker' })).message).to.match(
+      /^invalid configuration: DATABASE_SCHEMA=Gateway-Worker: must be a lowercase SQL name/,
+    );
+    expect(configError(() => loadConfig({ DATABASE_SSLMODE: 'prefer' })).message).to.equal(
+      'invalid configuration: DATABASE_SSLMODE=prefer: must be one of disable, require, verify-ca, verify-full',
+    );
   });
 
   it('reads every key from the environment and ignores unrelated variables', () => {
@@ -55,6 +90,14 @@ describe('loadConfig', () => {
       GATEWAY_AGENT_PORT: '9444',
       CERTIFICATE_RETRY_INITIAL_SECONDS: '60',
       CERTIFICATE_RETRY_MAX_SECONDS: '7200',
+      DATABASE_URL: 'postgres://gw@db/gateway',
+      DATABASE_SSLMODE: 'require',
+      DATABASE_CA_FILE: '/etc/db/ca.crt',
+      DATABASE_POOL_SIZE: '4',
+      DATABASE_STATEMENT_TIMEOUT_MS: '5000',
+      DATABASE_SCHEMA: 'gw',
+      EMBEDDED_DATA_DIR: '/var/lib/gw',
+      JOB_RETENTION_DAYS: '30',
       HOME: '/root',
       grpc_port: 'not-a-port',
     });
@@ -73,6 +116,14 @@ describe('loadConfig', () => {
       certificateRetryMaxSeconds: 7200,
       s3Region: 'us-east-1',
       s3ForcePathStyle: false,
+      databaseUrl: 'postgres://gw@db/gateway',
+      databaseSslmode: 'require',
+      databaseCaFile: '/etc/db/ca.crt',
+      databasePoolSize: 4,
+      databaseStatementTimeoutMs: 5000,
+      databaseSchema: 'gw',
+      embeddedDataDir: '/var/lib/gw',
+      jobRetentionDays: 30,
     });
   });
 

@@ -82,8 +82,8 @@ function toConfigError(
   const item =
     index === undefined ? '' : ` entry ${display(itemAt(candidate[configKey], Number(index)))} is not valid;`;
   const schema = configSchema.properties[configKey];
-  // A secret stays out of the message, which ends up in logs and Events.
-  const shown = 'writeOnly' in schema ? '(hidden)' : display(source.raw);
+  // A value that may carry a password is never echoed back, not even when it is malformed.
+  const shown = 'writeOnly' in schema ? '(value hidden)' : display(source.raw);
   return new ConfigError(`${configKey}=${shown}${where}:${item} ${allowed(schema)}`);
 }
 

@@ -40,6 +40,35 @@ export const configSchema = {
     GATEWAY_AGENT_PORT: { type: 'integer', minimum: 1, maximum: 65535, default: 9443 },
     CERTIFICATE_RETRY_INITIAL_SECONDS: { type: 'integer', minimum: 1, maximum: 604800, default: 3600 },
     CERTIFICATE_RETRY_MAX_SECONDS: { type: 'integer', minimum: 1, maximum: 604800, default: 115200 },
+    // Storage (docs/storage.md). No DATABASE_URL: the embedded store in EMBEDDED_DATA_DIR.
+    DATABASE_URL: {
+      type: 'string',
+      minLength: 1,
+      // Carries the password: errors and logs show it with the password masked.
+      writeOnly: true,
+      description: 'a PostgreSQL URL such as postgres://user:password@host:5432/database',
+    },
+    DATABASE_SSLMODE: { type: 'string', enum: ['disable', 'require', 'verify-ca', 'verify-full'] },
+    DATABASE_CA_FILE: {
+      type: 'string',
+      minLength: 1,
+      description: 'the path of a PEM file of CA certificates',
+    },
+    DATABASE_POOL_SIZE: { type: 'integer', minimum: 1, maximum: 100, default: 10 },
+    DATABASE_STATEMENT_TIMEOUT_MS: { type: 'integer', minimum: 100, maximum: 3600000, default: 30000 },
+    DATABASE_SCHEMA: {
+      type: 'string',
+      pattern: '^[a-z_][a-z0-9_]{0,62}$',
+      default: 'gateway_worker',
+      description: 'a lowercase SQL name: letters, digits and _, not starting with a digit, at most 63',
+    },
+    EMBEDDED_DATA_DIR: {
+      type: 'string',
+      minLength: 1,
+      default: 'data/embedded',
+      description: 'a directory path for the embedded store',
+    },
+    JOB_RETENTION_DAYS: { type: 'integer', minimum: 1, maximum: 3650, default: 14 },
     OBJECT_STORE_URL: {
       type: 'string',
       pattern: '^(file:///[^\\s]*|s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](/[A-Za-z0-9._=+,:@/-]*)?)$',

@@ -19,8 +19,24 @@ describe('InMemoryJobRegistry', () => {
         state: 'running',
         message: '',
         startedUnix: 1_767_225_600,
+        attempts: 1,
+        maxAttempts: 1,
+        createdUnix: 1_767_225_600,
+        runAtUnix: 1_767_225_600,
+        finishedUnix: 0,
+        schedule: '',
       },
     ]);
+  });
+
+  it('filters by state and kind, and keeps the newest when limited', () => {
+    const jobs = registry();
+    jobs.finish(jobs.start('issue', 'ns/a'), 'succeeded');
+    jobs.start('issue', 'ns/b');
+    jobs.start('renew', 'ns/c');
+    expect(jobs.list({ state: 'running' }).map((j) => j.target)).to.deep.equal(['ns/b', 'ns/c']);
+    expect(jobs.list({ kind: 'issue' }).map((j) => j.target)).to.deep.equal(['ns/a', 'ns/b']);
+    expect(jobs.list({ limit: 1 }).map((j) => j.target)).to.deep.equal(['ns/c']);
   });
 
   it('records how a job finished', () => {

@@ -1,6 +1,7 @@
 /**
- * The worker's background jobs (issuances, renewals, rollouts) as WorkerService.ListJobs shows
- * them. Controllers record jobs through {@link InMemoryJobRegistry}; the gRPC service only reads.
+ * The worker's background jobs as WorkerService.ListJobs shows them: the durable job queue in
+ * the operator (see queue-job-registry.ts), or {@link InMemoryJobRegistry} where no store runs
+ * (tests of the gRPC server alone). The gRPC service only reads.
  */
 import { randomUUID } from 'node:crypto';
 import type { Job } from '../generated/gateway/worker/v1/worker.js';
@@ -8,10 +9,15 @@ import { systemClock, type Clock } from '../runtime/clock.js';
 
 export type JobState = 'pending' | 'running' | 'succeeded' | 'failed';
 
+export interface JobListFilter {
+  readonly state?: string;
+  readonly kind?: string;
+  readonly limit?: number;
+}
+
 /** What WorkerService needs: a read-only view. */
 export interface JobRegistry {
-  /** Oldest first. */
-  list(): Job[];
+  list(filter?: JobListFilter): Job[] | Promise<Job[]>;
 }
 
 export interface InMemoryJobRegistryOptions {
@@ -42,7 +48,20 @@ export class InMemoryJobRegistry implements JobRegistry {
   start(kind: string, target: string, message = ''): string {
     const id = this.newId();
     const startedUnix = Math.floor(this.clock.now() / 1000);
-    this.jobs.set(id, { id, kind, target, state: 'running', message, startedUnix });
+    this.jobs.set(id, {
+      id,
+      kind,
+      target,
+      state: 'running',
+      message,
+      startedUnix,
+      attempts: 1,
+      maxAttempts: 1,
+      createdUnix: startedUnix,
+      runAtUnix: startedUnix,
+      finishedUnix: 0,
+      schedule: '',
+    });
     this.evict();
     return id;
   }
@@ -51,11 +70,15 @@ export class InMemoryJobRegistry implements JobRegistry {
   finish(id: string, state: Extract<JobState, 'succeeded' | 'failed'>, message = ''): void {
     const job = this.jobs.get(id);
     if (!job) return;
-    this.jobs.set(id, { ...job, state, message });
+    this.jobs.set(id, { ...job, state, message, finishedUnix: Math.floor(this.clock.now() / 1000) });
   }
 
-  list(): Job[] {
-    return [...this.jobs.values()].map((job) => ({ ...job }));
+  /** Oldest first. */
+  list(filter: JobListFilter = {}): Job[] {
+    const matching = [...this.jobs.values()].filter(
+      (job) => (!filter.state || job.state === filter.state) && (!filter.kind || job.kind === filter.kind),
+    );
+    return (filter.limit ? matching.slice(-filter.limit) : matching).map((job) => ({ ...job }));
   }
 
   get size(): number {

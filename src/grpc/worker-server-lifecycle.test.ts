@@ -26,7 +26,7 @@ function plaintextServer(reports = new GatewayReports()): WorkerServer {
 
 function listJobs(client: WorkerServiceClient): Promise<ServiceError | null> {
   return new Promise((resolve) => {
-    client.listJobs({}, (err) => resolve(err));
+    client.listJobs({ state: '', kind: '', limit: 0 }, (err) => resolve(err));
   });
 }
 

@@ -26,7 +26,7 @@ function report(requests: number): ReportStatusRequest {
 
 function listJobs(client: WorkerServiceClient): Promise<ServiceError | undefined> {
   return new Promise((resolve) => {
-    client.listJobs({}, (err) => resolve(err ?? undefined));
+    client.listJobs({ state: '', kind: '', limit: 0 }, (err) => resolve(err ?? undefined));
   });
 }
 

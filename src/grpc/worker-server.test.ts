@@ -212,7 +212,7 @@ describe('WorkerServer', () => {
       const id = jobs.start('issue', 'shop/storefront');
       jobs.finish(id, 'succeeded', 'issued');
       const client = workerClient();
-      const res = await unary(client.listJobs.bind(client), {});
+      const res = await unary(client.listJobs.bind(client), { state: '', kind: '', limit: 0 });
       expect(res.jobs).to.deep.equal([
         {
           id,
@@ -221,6 +221,12 @@ describe('WorkerServer', () => {
           state: 'succeeded',
           message: 'issued',
           startedUnix: 1_767_225_600,
+          attempts: 1,
+          maxAttempts: 1,
+          createdUnix: 1_767_225_600,
+          runAtUnix: 1_767_225_600,
+          finishedUnix: 1_767_225_600,
+          schedule: '',
         },
       ]);
     });
@@ -235,7 +241,7 @@ describe('WorkerServer', () => {
     for (const [who, credentials] of refusals) {
       it(`refuses ${who}`, async () => {
         const client = workerClient(credentials(pki));
-        const err = await failure(unary(client.listJobs.bind(client), {}));
+        const err = await failure(unary(client.listJobs.bind(client), { state: '', kind: '', limit: 0 }));
         expect(err.code).to.equal(status.UNAVAILABLE);
       });
     }

@@ -13,6 +13,7 @@ import type {
 import type { Logger } from '../runtime/logger.js';
 import type { GatewayReports } from './gateway-reports.js';
 import type { JobRegistry } from './job-registry.js';
+import { StatusError } from './status-error.js';
 
 type Awaitable<T> = T | Promise<T>;
 
@@ -39,15 +40,6 @@ export interface WorkerServiceHandlers {
 
 /** A pod name is a DNS subdomain; the bound also caps what one peer can add as a label value. */
 const MAX_GATEWAY_NAME = 253;
-
-class StatusError extends Error {
-  constructor(
-    readonly code: status,
-    message: string,
-  ) {
-    super(message);
-  }
-}
 
 interface ReportMetrics {
   reports: Counter<'gateway'>;
@@ -205,8 +197,11 @@ export function createWorkerService(deps: WorkerServiceDependencies): WorkerServ
       });
     },
 
-    listJobs(_call, callback) {
-      answer('ListJobs', callback, () => ({ jobs: deps.jobs.list() }));
+    listJobs(call, callback) {
+      answer('ListJobs', callback, async () => {
+        const { state, kind, limit } = call.request;
+        return { jobs: await deps.jobs.list({ state, kind, limit }) };
+      });
     },
   };
 

@@ -6,7 +6,7 @@
  */
 import type { Registry } from 'prom-client';
 import { GatewayReports } from '../grpc/gateway-reports.js';
-import { InMemoryJobRegistry } from '../grpc/job-registry.js';
+import { InMemoryJobRegistry, type JobRegistry } from '../grpc/job-registry.js';
 import type { CertificateDirectory } from '../grpc/worker-service.js';
 import { WorkerServer } from '../grpc/worker-server.js';
 import { systemClock, type Clock, type Timer } from '../runtime/clock.js';
@@ -27,12 +27,14 @@ export interface ChannelOptions {
   readonly certificates: CertificateDirectory;
   readonly clock?: Clock;
   readonly onStatusChange?: PusherOptions['onStatusChange'];
+  /** What ListJobs shows: the operator's job queue; an empty in-memory registry by default. */
+  readonly jobs?: JobRegistry;
 }
 
 export class GatewayChannel implements Component {
   readonly name = 'gateway-channel';
   readonly reports = new GatewayReports();
-  readonly jobs = new InMemoryJobRegistry();
+  readonly jobs: JobRegistry;
   private server: WorkerServer | undefined;
   private pusherInstance: Pusher | undefined;
   private renewTimer: Timer | undefined;
@@ -41,6 +43,7 @@ export class GatewayChannel implements Component {
 
   constructor(private readonly options: ChannelOptions) {
     this.clock = options.clock ?? systemClock;
+    this.jobs = options.jobs ?? new InMemoryJobRegistry();
   }
 
   /** The pusher, once start() has made the certificates it dials with. */

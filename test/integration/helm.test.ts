@@ -126,7 +126,7 @@ describe('Helm chart and install manifest', function () {
   });
 
   describe('rendering', () => {
-    it('defaults: a two-replica, leader-elected, hardened Deployment with probes, PDB, Service and RBAC', async () => {
+    it('defaults: a one-replica, leader-elected, hardened Deployment on the embedded store, with probes, Service and RBAC', async () => {
       const objects = await template('gw-ns', '--include-crds');
       expect(kinds(objects).sort()).to.deep.equal(
         [
@@ -138,7 +138,7 @@ describe('Helm chart and install manifest', function () {
           'CustomResourceDefinition',
           'CustomResourceDefinition',
           'Deployment',
-          'PodDisruptionBudget',
+          'PersistentVolumeClaim',
           'Role',
           'RoleBinding',
           'Service',
@@ -154,7 +154,10 @@ describe('Helm chart and install manifest', function () {
 
       const deployment = only(objects, 'Deployment');
       expect(deployment.metadata?.namespace).to.equal('gw-ns');
-      expect(deployment.spec?.replicas).to.equal(2);
+      expect(deployment.spec?.replicas).to.equal(1);
+      expect(deployment.spec?.strategy?.type, 'two pods never open the embedded store at once').to.equal(
+        'Recreate',
+      );
       const pod = deployment.spec!.template.spec!;
       const [container] = pod.containers;
       expect(container!.image).to.equal(`ghcr.io/awesomeapibrasil/gateway-worker:${PACKAGE.version}`);
@@ -164,6 +167,9 @@ describe('Helm chart and install manifest', function () {
       expect(env.get('WATCH_NAMESPACES')?.value).to.equal('');
       expect(env.get('POD_NAMESPACE')?.valueFrom?.fieldRef?.fieldPath).to.equal('metadata.namespace');
       expect(env.get('POD_NAME')?.valueFrom?.fieldRef?.fieldPath).to.equal('metadata.name');
+      expect(env.get('EMBEDDED_DATA_DIR')?.value).to.equal('/var/lib/gateway-worker/embedded');
+      expect(env.has('DATABASE_URL')).to.equal(false);
+      expect(env.get('DATABASE_SCHEMA')?.value).to.equal('gateway_worker');
       expect(container!.ports!.map((p) => [p.name, p.containerPort])).to.deep.equal([
         ['grpc', 8080],
         ['http', 8081],
@@ -183,18 +189,22 @@ describe('Helm chart and install manifest', function () {
       });
       expect(container!.securityContext?.capabilities?.drop).to.deep.equal(['ALL']);
       expect(container!.securityContext?.seccompProfile?.type).to.equal('RuntimeDefault');
-      expect(container!.volumeMounts).to.deep.equal([{ name: 'tmp', mountPath: '/tmp' }]);
+      expect(container!.volumeMounts).to.deep.equal([
+        { name: 'tmp', mountPath: '/tmp' },
+        { name: 'data', mountPath: '/var/lib/gateway-worker' },
+      ]);
       expect(pod.volumes?.find((v) => v.name === 'tmp')?.emptyDir).to.be.an('object');
+      const claim = objects.find((o) => o.kind === 'PersistentVolumeClaim')!;
+      expect(pod.volumes?.find((v) => v.name === 'data')?.persistentVolumeClaim?.claimName).to.equal(
+        claim.metadata.name,
+      );
+      expect(claim.metadata.annotations?.['helm.sh/resource-policy']).to.equal('keep');
 
       const [preferred] = pod.affinity!.podAntiAffinity!.preferredDuringSchedulingIgnoredDuringExecution!;
       expect(preferred!.podAffinityTerm.topologyKey).to.equal('kubernetes.io/hostname');
       expect(preferred!.podAffinityTerm.labelSelector?.matchLabels).to.deep.equal(
         deployment.spec!.selector.matchLabels,
       );
-
-      const pdb = only(objects, 'PodDisruptionBudget');
-      expect(pdb.spec?.minAvailable).to.equal(1);
-      expect(pdb.spec?.selector?.matchLabels).to.deep.equal(deployment.spec!.selector.matchLabels);
 
       const service = only(objects, 'Service');
       expect(service.spec?.ports?.map((p) => [p.name, p.port, p.targetPort])).to.deep.equal([
@@ -364,6 +374,70 @@ describe('Helm chart and install manifest', function () {
       expect(kinds(objects)).not.to.include('PodDisruptionBudget');
     });
 
+    it('database.url: a Secret for DATABASE_URL, TLS settings, the CA mounted, two replicas with a PDB, no data volume', async () => {
+      const objects = await template(
+        'gw-ns',
+        '--set',
+        'replicaCount=2,database.url=postgres://gw:pw@db.internal:5432/gateway,database.sslmode=verify-full',
+        '--set',
+        'database.caSecret=db-ca,database.poolSize=20,database.schema=gw_prod',
+      );
+      expect(kinds(objects)).to.include.members(['Secret', 'PodDisruptionBudget']);
+      expect(kinds(objects)).not.to.include('PersistentVolumeClaim');
+      const secret = objects.find((o) => o.kind === 'Secret') as KubeObject & {
+        stringData: Record<string, string>;
+      };
+      expect(secret.stringData).to.deep.equal({ url: 'postgres://gw:pw@db.internal:5432/gateway' });
+      const deployment = only(objects, 'Deployment');
+      expect(deployment.spec?.replicas).to.equal(2);
+      expect(deployment.spec?.strategy).to.equal(undefined);
+      const pdb = only(objects, 'PodDisruptionBudget');
+      expect(pdb.spec?.minAvailable).to.equal(1);
+      expect(pdb.spec?.selector?.matchLabels).to.deep.equal(deployment.spec!.selector.matchLabels);
+      const container = deployment.spec!.template.spec!.containers[0]!;
+      const env = new Map(container.env!.map((e) => [e.name, e]));
+      expect(env.get('DATABASE_URL')?.value, 'the password never sits in the Pod spec').to.equal(undefined);
+      expect(env.get('DATABASE_URL')?.valueFrom?.secretKeyRef).to.deep.equal({
+        name: secret.metadata.name,
+        key: 'url',
+      });
+      expect(env.get('DATABASE_SSLMODE')?.value).to.equal('verify-full');
+      expect(env.get('DATABASE_CA_FILE')?.value).to.equal('/etc/gateway-worker/database-ca/ca.crt');
+      expect(env.get('DATABASE_POOL_SIZE')?.value).to.equal('20');
+      expect(env.get('DATABASE_SCHEMA')?.value).to.equal('gw_prod');
+      expect(env.has('EMBEDDED_DATA_DIR')).to.equal(false);
+      expect(container.volumeMounts?.map((m) => m.name)).to.deep.equal(['tmp', 'database-ca']);
+      const ca = deployment.spec!.template.spec!.volumes!.find((v) => v.name === 'database-ca');
+      expect(ca?.secret).to.deep.include({ secretName: 'db-ca', items: [{ key: 'ca.crt', path: 'ca.crt' }] });
+    });
+
+    it('database.existingSecret: DATABASE_URL from the named Secret and key, and no Secret of its own', async () => {
+      const objects = await template(
+        'gw-ns',
+        '--set',
+        'replicaCount=3,database.existingSecret=gw-db,database.existingSecretKey=DATABASE_URL',
+      );
+      expect(kinds(objects)).not.to.include('Secret');
+      const container = only(objects, 'Deployment').spec!.template.spec!.containers[0]!;
+      const url = container.env!.find((e) => e.name === 'DATABASE_URL');
+      expect(url?.valueFrom?.secretKeyRef).to.deep.equal({ name: 'gw-db', key: 'DATABASE_URL' });
+    });
+
+    it('the embedded store on an emptyDir when persistence is off', async () => {
+      const objects = await template('gw-ns', '--set', 'database.embedded.persistence.enabled=false');
+      expect(kinds(objects)).not.to.include('PersistentVolumeClaim');
+      const data = only(objects, 'Deployment').spec!.template.spec!.volumes!.find((v) => v.name === 'data');
+      expect(data?.emptyDir).to.deep.equal({ sizeLimit: '1Gi' });
+    });
+
+    it('refuses more than one replica on the embedded store, and says to set a database', async () => {
+      const result = await tools.helm(['template', 'gateway-worker', CHART_DIR, '--set', 'replicaCount=2']);
+      expect(result.code).not.to.equal(0);
+      expect(result.stderr).to.include(
+        'replicaCount=2 needs PostgreSQL: the embedded store (the default when database.url and database.existingSecret are empty) serves one replica only. Set database.url or database.existingSecret, or replicaCount=1 (see docs/storage.md)',
+      );
+    });
+
     it('optional NetworkPolicy and ServiceMonitor', async () => {
       const objects = await template(
         'gw-ns',
@@ -412,6 +486,9 @@ describe('Helm chart and install manifest', function () {
         ['--set', 'objectStore.s3.endpoint=minio:9000'],
         /objectStore\/s3\/endpoint/,
       ],
+      ['a database URL of another scheme', ['--set', 'database.url=mysql://db/gw'], /database\/url/],
+      ['an sslmode node-postgres lacks', ['--set', 'database.sslmode=prefer'], /database\/sslmode/],
+      ['a schema name that needs quoting', ['--set', 'database.schema=Gateway-Worker'], /database\/schema/],
     ];
     for (const [what, flags, message] of badValues) {
       it(`values.schema.json rejects ${what}`, async () => {
@@ -475,7 +552,7 @@ describe('Helm chart and install manifest', function () {
         'namespace/gateway-worker-system',
         'customresourcedefinition.apiextensions.k8s.io/certificates.gateway.awesomeapi.com.br',
         'deployment.apps/gateway-worker',
-        'poddisruptionbudget.policy/gateway-worker',
+        'persistentvolumeclaim/gateway-worker-data',
         'serviceaccount/gateway-worker',
         'rolebinding.rbac.authorization.k8s.io/gateway-worker-leader-election',
       ]) {
@@ -510,7 +587,7 @@ describe('Helm chart and install manifest', function () {
           'get deployment',
         ),
       ) as { items: V1Deployment[] };
-      expect(deployment.items.map((d) => d.spec?.replicas)).to.deep.equal([2]);
+      expect(deployment.items.map((d) => d.spec?.replicas)).to.deep.equal([1]);
 
       succeeded(
         await tools.kubectl(['apply', '-n', namespace, '-f', EXAMPLES_DIR]),

@@ -13,6 +13,7 @@ import { silentLogger } from '../../src/runtime/logger.js';
 import type { Operator } from '../../src/runtime/operator.js';
 import { startGatewayPods, type GatewayPods } from './gateway-pods.js';
 import { sharedCluster, uniqueName } from './shared-cluster.js';
+import { testDatabaseConfig } from './shared-postgres.js';
 
 export interface OperatorHarness {
   readonly namespace: string;
@@ -63,6 +64,8 @@ export async function startOperatorHarness(
     watchNamespaces: [namespace],
     leaderElection: false,
     gatewayAgentPort: agentPort,
+    // The job store on the run's PostgreSQL, in a schema of its own.
+    ...(await testDatabaseConfig('harness')),
     ...options.config,
   };
   const build = (): Operator =>

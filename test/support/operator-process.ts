@@ -2,6 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { freePort } from '../../src/envtest/ports.js';
+import { sharedDatabaseUrl, uniqueSchema } from './shared-postgres.js';
 
 const BIN = fileURLToPath(new URL('../../bin/gateway-worker.js', import.meta.url));
 
@@ -28,6 +29,8 @@ export class OperatorProcess {
         HTTP_PORT: String(httpPort),
         GRPC_PORT: String(await freePort()),
         LOG_LEVEL: 'debug',
+        DATABASE_URL: await sharedDatabaseUrl(),
+        DATABASE_SCHEMA: uniqueSchema('process'),
         ...env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,7 +1,8 @@
 import { stopSharedCluster } from './shared-cluster.js';
+import { stopSharedPostgres } from './shared-postgres.js';
 
 export const mochaHooks = {
   async afterAll(): Promise<void> {
-    await stopSharedCluster();
+    await Promise.all([stopSharedCluster(), stopSharedPostgres()]);
   },
 };

@@ -59,3 +59,16 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end }}
 
 {{/* gateway-worker.watchRules, the RBAC rules where the controllers watch, is generated: _watch-rules.tpl. */}}
+
+{{/* "true" when no PostgreSQL is configured: the operator then runs the embedded store. */}}
+{{- define "gateway-worker.embeddedStore" -}}
+{{- if and (not .Values.database.url) (not .Values.database.existingSecret) }}true{{- end }}
+{{- end }}
+
+{{/* The Secret and key that hold DATABASE_URL: the user's, or the one the chart makes from database.url. */}}
+{{- define "gateway-worker.databaseSecretName" -}}
+{{- default (printf "%s-database" (include "gateway-worker.fullname" .)) .Values.database.existingSecret }}
+{{- end }}
+{{- define "gateway-worker.databaseSecretKey" -}}
+{{- if .Values.database.existingSecret }}{{ .Values.database.existingSecretKey }}{{ else }}url{{ end }}
+{{- end }}

@@ -80,6 +80,12 @@ export interface CertificateInfo {
 }
 
 export interface ListJobsRequest {
+  /** Only jobs in this state (queued, retry, running, succeeded, cancelled, dead); empty: all. */
+  state: string;
+  /** Only jobs of this kind; empty: all. */
+  kind: string;
+  /** At most this many (1-1000); 0: 100. */
+  limit: number;
 }
 
 export interface ListJobsResponse {
@@ -88,14 +94,29 @@ export interface ListJobsResponse {
 
 export interface Job {
   id: string;
-  /** issue, renew, rollout, ... */
+  /** The registered job kind, e.g. jobs.prune. */
   kind: string;
-  /** The resource the job works on, namespace/name. */
+  /** What the job works on (namespace/name, a schedule's target); may be empty. */
   target: string;
-  /** pending, running, succeeded, failed. */
+  /**
+   * queued, retry (waiting for another attempt), running, succeeded, cancelled, dead (no
+   * attempt left).
+   */
   state: string;
+  /** The last attempt's error, if any. */
   message: string;
+  /** When the current or last attempt started; 0 if it never ran. */
   startedUnix: number;
+  /** Attempts started so far, and the most it gets. */
+  attempts: number;
+  maxAttempts: number;
+  createdUnix: number;
+  /** When a queued or retrying job may run next. */
+  runAtUnix: number;
+  /** When it succeeded, was cancelled or died; 0 while unfinished. */
+  finishedUnix: number;
+  /** The schedule that enqueued it, if any. */
+  schedule: string;
 }
 
 function createBaseReportStatusRequest(): ReportStatusRequest {
@@ -1012,11 +1033,20 @@ export const CertificateInfo: MessageFns<CertificateInfo> = {
 };
 
 function createBaseListJobsRequest(): ListJobsRequest {
-  return {};
+  return { state: "", kind: "", limit: 0 };
 }
 
 export const ListJobsRequest: MessageFns<ListJobsRequest> = {
-  encode(_: ListJobsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+  encode(message: ListJobsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.state !== "") {
+      writer.uint32(10).string(message.state);
+    }
+    if (message.kind !== "") {
+      writer.uint32(18).string(message.kind);
+    }
+    if (message.limit !== 0) {
+      writer.uint32(24).uint32(message.limit);
+    }
     return writer;
   },
 
@@ -1033,6 +1063,30 @@ export const ListJobsRequest: MessageFns<ListJobsRequest> = {
       while (reader.pos < end) {
         const tag = reader.uint32();
         switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.state = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.kind = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.limit = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1045,20 +1099,36 @@ export const ListJobsRequest: MessageFns<ListJobsRequest> = {
     }
   },
 
-  fromJSON(_: any): ListJobsRequest {
-    return {};
+  fromJSON(object: any): ListJobsRequest {
+    return {
+      state: isSet(object.state) ? globalThis.String(object.state) : "",
+      kind: isSet(object.kind) ? globalThis.String(object.kind) : "",
+      limit: isSet(object.limit) ? globalThis.Number(object.limit) : 0,
+    };
   },
 
-  toJSON(_: ListJobsRequest): unknown {
+  toJSON(message: ListJobsRequest): unknown {
     const obj: any = {};
+    if (message.state !== "") {
+      obj.state = message.state;
+    }
+    if (message.kind !== "") {
+      obj.kind = message.kind;
+    }
+    if (message.limit !== 0) {
+      obj.limit = Math.round(message.limit);
+    }
     return obj;
   },
 
   create<I extends Exact<DeepPartial<ListJobsRequest>, I>>(base?: I): ListJobsRequest {
     return ListJobsRequest.fromPartial(base ?? ({} as any));
   },
-  fromPartial<I extends Exact<DeepPartial<ListJobsRequest>, I>>(_: I): ListJobsRequest {
+  fromPartial<I extends Exact<DeepPartial<ListJobsRequest>, I>>(object: I): ListJobsRequest {
     const message = createBaseListJobsRequest();
+    message.state = object.state ?? "";
+    message.kind = object.kind ?? "";
+    message.limit = object.limit ?? 0;
     return message;
   },
 };
@@ -1131,7 +1201,20 @@ export const ListJobsResponse: MessageFns<ListJobsResponse> = {
 };
 
 function createBaseJob(): Job {
-  return { id: "", kind: "", target: "", state: "", message: "", startedUnix: 0 };
+  return {
+    id: "",
+    kind: "",
+    target: "",
+    state: "",
+    message: "",
+    startedUnix: 0,
+    attempts: 0,
+    maxAttempts: 0,
+    createdUnix: 0,
+    runAtUnix: 0,
+    finishedUnix: 0,
+    schedule: "",
+  };
 }
 
 export const Job: MessageFns<Job> = {
@@ -1153,6 +1236,24 @@ export const Job: MessageFns<Job> = {
     }
     if (message.startedUnix !== 0) {
       writer.uint32(48).int64(message.startedUnix);
+    }
+    if (message.attempts !== 0) {
+      writer.uint32(56).uint32(message.attempts);
+    }
+    if (message.maxAttempts !== 0) {
+      writer.uint32(64).uint32(message.maxAttempts);
+    }
+    if (message.createdUnix !== 0) {
+      writer.uint32(72).int64(message.createdUnix);
+    }
+    if (message.runAtUnix !== 0) {
+      writer.uint32(80).int64(message.runAtUnix);
+    }
+    if (message.finishedUnix !== 0) {
+      writer.uint32(88).int64(message.finishedUnix);
+    }
+    if (message.schedule !== "") {
+      writer.uint32(98).string(message.schedule);
     }
     return writer;
   },
@@ -1218,6 +1319,54 @@ export const Job: MessageFns<Job> = {
             message.startedUnix = longToNumber(reader.int64());
             continue;
           }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.attempts = reader.uint32();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.maxAttempts = reader.uint32();
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.createdUnix = longToNumber(reader.int64());
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.runAtUnix = longToNumber(reader.int64());
+            continue;
+          }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.finishedUnix = longToNumber(reader.int64());
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.schedule = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1242,6 +1391,28 @@ export const Job: MessageFns<Job> = {
         : isSet(object.started_unix)
         ? globalThis.Number(object.started_unix)
         : 0,
+      attempts: isSet(object.attempts) ? globalThis.Number(object.attempts) : 0,
+      maxAttempts: isSet(object.maxAttempts)
+        ? globalThis.Number(object.maxAttempts)
+        : isSet(object.max_attempts)
+        ? globalThis.Number(object.max_attempts)
+        : 0,
+      createdUnix: isSet(object.createdUnix)
+        ? globalThis.Number(object.createdUnix)
+        : isSet(object.created_unix)
+        ? globalThis.Number(object.created_unix)
+        : 0,
+      runAtUnix: isSet(object.runAtUnix)
+        ? globalThis.Number(object.runAtUnix)
+        : isSet(object.run_at_unix)
+        ? globalThis.Number(object.run_at_unix)
+        : 0,
+      finishedUnix: isSet(object.finishedUnix)
+        ? globalThis.Number(object.finishedUnix)
+        : isSet(object.finished_unix)
+        ? globalThis.Number(object.finished_unix)
+        : 0,
+      schedule: isSet(object.schedule) ? globalThis.String(object.schedule) : "",
     };
   },
 
@@ -1265,6 +1436,24 @@ export const Job: MessageFns<Job> = {
     if (message.startedUnix !== 0) {
       obj.startedUnix = Math.round(message.startedUnix);
     }
+    if (message.attempts !== 0) {
+      obj.attempts = Math.round(message.attempts);
+    }
+    if (message.maxAttempts !== 0) {
+      obj.maxAttempts = Math.round(message.maxAttempts);
+    }
+    if (message.createdUnix !== 0) {
+      obj.createdUnix = Math.round(message.createdUnix);
+    }
+    if (message.runAtUnix !== 0) {
+      obj.runAtUnix = Math.round(message.runAtUnix);
+    }
+    if (message.finishedUnix !== 0) {
+      obj.finishedUnix = Math.round(message.finishedUnix);
+    }
+    if (message.schedule !== "") {
+      obj.schedule = message.schedule;
+    }
     return obj;
   },
 
@@ -1279,6 +1468,12 @@ export const Job: MessageFns<Job> = {
     message.state = object.state ?? "";
     message.message = object.message ?? "";
     message.startedUnix = object.startedUnix ?? 0;
+    message.attempts = object.attempts ?? 0;
+    message.maxAttempts = object.maxAttempts ?? 0;
+    message.createdUnix = object.createdUnix ?? 0;
+    message.runAtUnix = object.runAtUnix ?? 0;
+    message.finishedUnix = object.finishedUnix ?? 0;
+    message.schedule = object.schedule ?? "";
     return message;
   },
 };
@@ -1324,7 +1519,7 @@ export const WorkerServiceService = {
       Buffer.from(ListCertificatesResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ListCertificatesResponse => ListCertificatesResponse.decode(value),
   },
-  /** ListJobs lists the worker's background jobs (issuances, renewals, rollouts). */
+  /** ListJobs lists the worker's background jobs from its job queue, newest first. */
   listJobs: {
     path: "/gateway.worker.v1.WorkerService/ListJobs" as const,
     requestStream: false as const,
@@ -1346,7 +1541,7 @@ export interface WorkerServiceServer extends UntypedServiceImplementation {
   getCertificate: handleUnaryCall<GetCertificateRequest, GetCertificateResponse>;
   /** ListCertificates describes every managed certificate the caller may see. */
   listCertificates: handleUnaryCall<ListCertificatesRequest, ListCertificatesResponse>;
-  /** ListJobs lists the worker's background jobs (issuances, renewals, rollouts). */
+  /** ListJobs lists the worker's background jobs from its job queue, newest first. */
   listJobs: handleUnaryCall<ListJobsRequest, ListJobsResponse>;
 }
 
@@ -1403,7 +1598,7 @@ export interface WorkerServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ListCertificatesResponse) => void,
   ): ClientUnaryCall;
-  /** ListJobs lists the worker's background jobs (issuances, renewals, rollouts). */
+  /** ListJobs lists the worker's background jobs from its job queue, newest first. */
   listJobs(
     request: ListJobsRequest,
     callback: (error: ServiceError | null, response: ListJobsResponse) => void,

@@ -1,0 +1,72 @@
+/**
+ * The worker's schema, as numbered migrations applied in order. A migration is never edited once
+ * released: a change is a new migration appended to the list. Each runs in its own transaction,
+ * recorded in `schema_migrations`, so a crash half-way leaves the schema at the last one applied.
+ */
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  /**
+   * Statements run in one transaction, one by one (PGlite's extended protocol takes a single
+   * statement per query); `schema` is the quoted schema name.
+   */
+  statements(schema: string): string[];
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'job queue and schedules',
+    statements: (s) => [
+      `
+      CREATE TABLE ${s}.jobs (
+        id uuid PRIMARY KEY,
+        kind text NOT NULL,
+        target text NOT NULL DEFAULT '',
+        payload jsonb NOT NULL DEFAULT '{}'::jsonb,
+        state text NOT NULL
+          CHECK (state IN ('queued', 'retry', 'running', 'succeeded', 'cancelled', 'dead')),
+        singleton_key text,
+        schedule text,
+        attempts integer NOT NULL DEFAULT 0,
+        max_attempts integer NOT NULL CHECK (max_attempts >= 1),
+        backoff_initial_ms integer NOT NULL,
+        backoff_max_ms integer NOT NULL,
+        timeout_ms integer NOT NULL CHECK (timeout_ms >= 1),
+        run_at timestamptz NOT NULL,
+        lease_expires_at timestamptz,
+        locked_by text,
+        cancel_requested boolean NOT NULL DEFAULT false,
+        last_error text,
+        created_at timestamptz NOT NULL,
+        started_at timestamptz,
+        finished_at timestamptz
+      );`,
+      // Claiming: due jobs in order, and running jobs whose lease ran out.
+      `CREATE INDEX jobs_due ON ${s}.jobs (run_at) WHERE state IN ('queued', 'retry');`,
+      `CREATE INDEX jobs_lease ON ${s}.jobs (lease_expires_at) WHERE state = 'running';`,
+      `CREATE INDEX jobs_finished ON ${s}.jobs (finished_at) WHERE finished_at IS NOT NULL;`,
+      `CREATE INDEX jobs_created ON ${s}.jobs (created_at DESC);`,
+      // One unfinished job per singleton key: the database, not a check in code, keeps it so.
+      `CREATE UNIQUE INDEX jobs_singleton ON ${s}.jobs (singleton_key)
+        WHERE singleton_key IS NOT NULL AND state IN ('queued', 'retry', 'running');`,
+      // owner: who declares the schedule, 'code' (with a job kind) or, later, the resource owning it.
+      `
+      CREATE TABLE ${s}.schedules (
+        name text PRIMARY KEY,
+        owner text NOT NULL DEFAULT 'code',
+        cron text NOT NULL,
+        time_zone text NOT NULL DEFAULT 'UTC',
+        kind text NOT NULL,
+        target text NOT NULL DEFAULT '',
+        payload jsonb NOT NULL DEFAULT '{}'::jsonb,
+        next_run_at timestamptz NOT NULL,
+        last_run_at timestamptz,
+        last_job_id uuid,
+        updated_at timestamptz NOT NULL
+      );`,
+    ],
+  },
+];
+
+export const LATEST_SCHEMA_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);

@@ -67,6 +67,33 @@ export const MIGRATIONS: readonly Migration[] = [
       );`,
     ],
   },
+  {
+    // Features number their migrations in ranges of their own (telemetry 100+, database
+    // operations 300+, notifications 400+, threats 500+) so branches never collide.
+    version: 100,
+    name: 'telemetry batches',
+    statements: (s) => [
+      // What a gateway shipped, stored before it is acknowledged: the log processor reads it from
+      // here, so an acknowledged record survives a crash. The key drops a resent batch.
+      `
+      CREATE TABLE ${s}.telemetry_batches (
+        gateway_id text NOT NULL,
+        -- The agent's sequence space: a new one when the agent lost its saved state.
+        stream text NOT NULL,
+        sequence bigint NOT NULL CHECK (sequence >= 0),
+        received_at timestamptz NOT NULL,
+        entry_count integer NOT NULL CHECK (entry_count >= 0),
+        dropped_access bigint NOT NULL DEFAULT 0,
+        dropped_security bigint NOT NULL DEFAULT 0,
+        -- gateway.worker.v1.LogEntries, protobuf-encoded.
+        entries bytea NOT NULL,
+        processed_at timestamptz,
+        PRIMARY KEY (gateway_id, stream, sequence)
+      );`,
+      `CREATE INDEX telemetry_batches_unprocessed ON ${s}.telemetry_batches (received_at)
+        WHERE processed_at IS NULL;`,
+    ],
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);

@@ -271,7 +271,7 @@ describe('loadConfig', () => {
       env: { CONFIG_FILE: '/etc/gw.yaml' },
       file: 'S3_SECRET_ACCESS_KEY: 123456789',
       message:
-        'invalid configuration: S3_SECRET_ACCESS_KEY=(hidden) (in /etc/gw.yaml): must be a non-empty secret access key',
+        'invalid configuration: S3_SECRET_ACCESS_KEY=(value hidden) (in /etc/gw.yaml): must be a non-empty secret access key',
     },
     {
       name: 'a missing file',

@@ -53,4 +53,26 @@ describe('map entry names', () => {
     );
     expect(set.file[0]?.messageType[0]?.nestedType[0]?.name).to.equal('Inner');
   });
+
+  it('unmarks a message that protobufjs marked as a map entry because it holds a map field', () => {
+    const file = create(FileDescriptorProtoSchema, {
+      name: 'x.proto',
+      messageType: [
+        {
+          name: 'LogEntry',
+          options: { mapEntry: true },
+          field: [{ name: 'metadata', number: 1, typeName: 'MetadataEntry' }],
+          nestedType: [{ name: 'MetadataEntry', options: { mapEntry: true } }],
+        },
+        { name: 'LogEntries', field: [{ name: 'entries', number: 1, typeName: '.LogEntry' }] },
+      ],
+    });
+    const set = fromBinary(
+      FileDescriptorSetSchema,
+      repairedDescriptorSet([toBinary(FileDescriptorProtoSchema, file)]),
+    );
+    const logEntry = set.file[0]?.messageType[0];
+    expect(logEntry?.options?.mapEntry).to.equal(false);
+    expect(logEntry?.nestedType[0]?.options?.mapEntry).to.equal(true);
+  });
 });

@@ -35,6 +35,10 @@ function lastSegment(typeName: string): string {
 }
 
 function repairMessage(message: DescriptorProto): void {
+  // protobufjs also marks a message that holds a map field as a map entry itself
+  // (gateway.worker.v1.LogEntry); Go's protodesc then rejects every field of that type as "an
+  // invalid map". A real map entry has no nested types.
+  if (message.options?.mapEntry === true && message.nestedType.length > 0) message.options.mapEntry = false;
   const entries = new Map(
     message.nestedType
       .filter((nested) => nested.options?.mapEntry === true)
@@ -54,6 +58,13 @@ function repairMessage(message: DescriptorProto): void {
 export function repairMapEntryNames(file: FileDescriptorProto): FileDescriptorProto {
   for (const message of file.messageType) repairMessage(message);
   return file;
+}
+
+/** One serialized FileDescriptorProto, repaired. */
+export function repairedFileDescriptor(bytes: Uint8Array): Buffer {
+  return Buffer.from(
+    toBinary(FileDescriptorProtoSchema, repairMapEntryNames(fromBinary(FileDescriptorProtoSchema, bytes))),
+  );
 }
 
 /** A serialized FileDescriptorSet of `files` (serialized FileDescriptorProtos), repaired. */

@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { loadFileDescriptorSetFromBuffer, loadSync, type PackageDefinition } from '@grpc/proto-loader';
 import { ReflectionService } from '@grpc/reflection';
 import { protoPath as healthProtoPath } from 'grpc-health-check';
-import { repairedDescriptorSet } from './map-entry-names.js';
+import { repairedDescriptorSet, repairedFileDescriptor } from './map-entry-names.js';
 
 export const WORKER_SERVICE_NAME = 'gateway.worker.v1.WorkerService';
 export const HEALTH_SERVICE_NAME = 'grpc.health.v1.Health';
@@ -72,7 +72,22 @@ function fileDescriptorProtos(pkg: PackageDefinition): Buffer[] {
 /** A proto file a package ships, loaded, then repaired for strict clients (see map-entry-names.ts). */
 function shippedProto(file: string, includeDir: string): PackageDefinition {
   const parsed = loadSync(file, { ...PROTO_OPTIONS, includeDirs: [includeDir] });
-  return loadFileDescriptorSetFromBuffer(repairedDescriptorSet(fileDescriptorProtos(parsed)), PROTO_OPTIONS);
+  return withRepairedDescriptors(
+    loadFileDescriptorSetFromBuffer(repairedDescriptorSet(fileDescriptorProtos(parsed)), PROTO_OPTIONS),
+  );
+}
+
+/**
+ * Reflection answers with the descriptors protobufjs serializes again on every load, so they are
+ * repaired in place, after the last load.
+ */
+function withRepairedDescriptors(pkg: PackageDefinition): PackageDefinition {
+  for (const definition of Object.values(pkg)) {
+    if (!('fileDescriptorProtos' in definition) || !Array.isArray(definition.fileDescriptorProtos)) continue;
+    const files = definition.fileDescriptorProtos as Buffer[];
+    files.splice(0, files.length, ...files.map(repairedFileDescriptor));
+  }
+  return pkg;
 }
 
 /** The package definition reflection describes: our protos, health and reflection itself. */
@@ -83,7 +98,9 @@ export function loadReflectionPackage(descriptorSetPath: string = findDescriptor
   const reflectionProtoDir = join(dirname(require.resolve('@grpc/reflection')), '..', 'proto');
   const healthProtoDir = resolve(dirname(healthProtoPath), '..', '..');
   return {
-    ...loadFileDescriptorSetFromBuffer(readFileSync(descriptorSetPath), PROTO_OPTIONS),
+    ...withRepairedDescriptors(
+      loadFileDescriptorSetFromBuffer(readFileSync(descriptorSetPath), PROTO_OPTIONS),
+    ),
     ...shippedProto('health/v1/health.proto', healthProtoDir),
     ...shippedProto('grpc/reflection/v1/reflection.proto', reflectionProtoDir),
     ...shippedProto('grpc/reflection/v1alpha/reflection.proto', reflectionProtoDir),

@@ -102,6 +102,8 @@ export function buildOperator(config: Config, logger: Logger, deps: OperatorDeps
       retry: {
         initialMs: config.certificateRetryInitialSeconds * 1000,
         maxMs: config.certificateRetryMaxSeconds * 1000,
+        transientInitialMs: config.certificateTransientRetryInitialSeconds * 1000,
+        transientMaxMs: config.certificateTransientRetryMaxSeconds * 1000,
       },
     }),
   );

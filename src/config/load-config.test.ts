@@ -35,6 +35,8 @@ describe('loadConfig', () => {
       gatewayAgentPort: 9443,
       certificateRetryInitialSeconds: 3600,
       certificateRetryMaxSeconds: 115200,
+      certificateTransientRetryInitialSeconds: 30,
+      certificateTransientRetryMaxSeconds: 240,
     };
     expect(loadConfig({})).to.deep.equal(expected);
   });
@@ -53,6 +55,8 @@ describe('loadConfig', () => {
       GATEWAY_AGENT_PORT: '9444',
       CERTIFICATE_RETRY_INITIAL_SECONDS: '60',
       CERTIFICATE_RETRY_MAX_SECONDS: '7200',
+      CERTIFICATE_TRANSIENT_RETRY_INITIAL_SECONDS: '10',
+      CERTIFICATE_TRANSIENT_RETRY_MAX_SECONDS: '120',
       HOME: '/root',
       grpc_port: 'not-a-port',
     });
@@ -69,6 +73,8 @@ describe('loadConfig', () => {
       gatewayAgentPort: 9444,
       certificateRetryInitialSeconds: 60,
       certificateRetryMaxSeconds: 7200,
+      certificateTransientRetryInitialSeconds: 10,
+      certificateTransientRetryMaxSeconds: 120,
     });
   });
 

@@ -40,6 +40,8 @@ export const configSchema = {
     GATEWAY_AGENT_PORT: { type: 'integer', minimum: 1, maximum: 65535, default: 9443 },
     CERTIFICATE_RETRY_INITIAL_SECONDS: { type: 'integer', minimum: 1, maximum: 604800, default: 3600 },
     CERTIFICATE_RETRY_MAX_SECONDS: { type: 'integer', minimum: 1, maximum: 604800, default: 115200 },
+    CERTIFICATE_TRANSIENT_RETRY_INITIAL_SECONDS: { type: 'integer', minimum: 1, maximum: 3600, default: 30 },
+    CERTIFICATE_TRANSIENT_RETRY_MAX_SECONDS: { type: 'integer', minimum: 1, maximum: 3600, default: 240 },
   },
 } as const;
 

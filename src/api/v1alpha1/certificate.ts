@@ -266,9 +266,15 @@ const status = object('What the operator observed and did; written by the operat
     ]),
   }),
   failedIssuanceAttempts: integer('Consecutive failed issuance attempts; reset on success.', { minimum: 0 }),
+  transientFailures: integer(
+    'How many of failedIssuanceAttempts were transient (the ACME server unreachable, failing or not answering); those retry on the short back-off.',
+    { minimum: 0 },
+  ),
   lastFailureTime: timestamp('When issuance last failed.'),
   lastFailureMessage: string('Why issuance last failed.', { maxLength: 32768 }),
-  nextRetryTime: timestamp('When the operator retries after a failure (exponential back-off).'),
+  nextRetryTime: timestamp(
+    'When the operator retries after a failure (exponential back-off); unset after a failure no retry can fix.',
+  ),
   gateways: gatewaysStatus,
 });
 

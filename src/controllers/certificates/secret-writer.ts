@@ -17,7 +17,7 @@ export interface StoredCertificateInput {
 }
 
 export async function storeCertificate(
-  client: KubeClient,
+  client: Pick<KubeClient, 'apply'>,
   cert: Certificate,
   input: StoredCertificateInput,
 ): Promise<void> {

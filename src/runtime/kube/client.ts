@@ -35,6 +35,11 @@ export interface RequestOptions {
   readonly resource?: string;
 }
 
+/** Per call: a reconcile's signal cancels the request when the reconcile times out. */
+export interface CallOptions {
+  readonly signal?: AbortSignal;
+}
+
 export interface WatchEvent<T = KubeObject> {
   readonly type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
   readonly object: T;
@@ -155,10 +160,16 @@ export class KubeClient {
 
   // Typed helpers over request(); each names its verb so the request counter is exact.
 
-  get<T extends KubeObject>(type: ResourceType, namespace: string | undefined, name: string): Promise<T> {
+  get<T extends KubeObject>(
+    type: ResourceType,
+    namespace: string | undefined,
+    name: string,
+    options: CallOptions = {},
+  ): Promise<T> {
     return this.request<T>('GET', resourcePath(type, namespace, name), {
       verb: 'get',
       resource: type.plural,
+      signal: options.signal,
     });
   }
 
@@ -206,6 +217,7 @@ export class KubeClient {
     name: string,
     patch: unknown,
     subresource?: string,
+    options: CallOptions = {},
   ): Promise<T> {
     return this.request<T>('PATCH', resourcePath(type, namespace, name, subresource), {
       body: patch,
@@ -213,6 +225,7 @@ export class KubeClient {
       query: { fieldManager: FIELD_MANAGER },
       verb: 'patch',
       resource: type.plural,
+      signal: options.signal,
     });
   }
 
@@ -220,7 +233,7 @@ export class KubeClient {
   apply<T extends KubeObject>(
     type: ResourceType,
     obj: T,
-    options: { force?: boolean; subresource?: string } = {},
+    options: { force?: boolean; subresource?: string } & CallOptions = {},
   ): Promise<T> {
     const body = { apiVersion: apiVersionOf(type), kind: type.kind, ...obj };
     return this.request<T>(
@@ -232,6 +245,7 @@ export class KubeClient {
         query: { fieldManager: FIELD_MANAGER, force: options.force ?? true },
         verb: 'patch',
         resource: type.plural,
+        signal: options.signal,
       },
     );
   }

@@ -87,7 +87,9 @@ export class IssuanceAttempts {
               failure: failure.failure,
               error: failure.message,
               attempt: failure.counts.failedIssuanceAttempts,
-              nextRetryTime: failure.nextRetryTime ? rfc3339(failure.nextRetryTime) : 'none (spec must change)',
+              nextRetryTime: failure.nextRetryTime
+                ? rfc3339(failure.nextRetryTime)
+                : 'none (spec must change)',
             });
             event('Warning', 'Failed', outcome.message);
             return;

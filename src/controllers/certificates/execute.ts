@@ -137,7 +137,13 @@ async function storeTemporary(
   );
 }
 
-function record(deps: ExecuteDeps, cert: Certificate, type: 'Normal' | 'Warning', reason: string, note: string): void {
+function record(
+  deps: ExecuteDeps,
+  cert: Certificate,
+  type: 'Normal' | 'Warning',
+  reason: string,
+  note: string,
+): void {
   deps.recorder.record(cert as Regarding, type, reason, note);
 }
 

@@ -80,7 +80,9 @@ export function issuanceFailure(
     options: retry,
     retryAfter: acmeError?.retryAfter,
     // Stable per certificate and attempt: replicas and restarts compute the same time.
-    jitter: stableJitter(`${cert.metadata.uid ?? cert.metadata.name ?? ''}/${counts.failedIssuanceAttempts}`)(),
+    jitter: stableJitter(
+      `${cert.metadata.uid ?? cert.metadata.name ?? ''}/${counts.failedIssuanceAttempts}`,
+    )(),
   });
   const cause = causeText(error);
   const message = failure === 'Definitive' ? cause : `${cause} (${failureClassText(failure)})`;

@@ -49,7 +49,11 @@ export interface CertificateFacts {
   readonly publishedVersion: string | undefined;
 }
 
-export type PlannedEvent = { readonly type: 'Normal' | 'Warning'; readonly reason: string; readonly note: string };
+export type PlannedEvent = {
+  readonly type: 'Normal' | 'Warning';
+  readonly reason: string;
+  readonly note: string;
+};
 
 export type CertificatePlan =
   | { readonly kind: 'gone' }
@@ -95,7 +99,10 @@ function recordedFailures(cert: Certificate): RecordedFailures | undefined {
   };
 }
 
-function pushView(facts: CertificateFacts, publication: CertificatePublication | undefined): PushStatus | undefined {
+function pushView(
+  facts: CertificateFacts,
+  publication: CertificatePublication | undefined,
+): PushStatus | undefined {
   if (!publication) return undefined;
   if (facts.publishedVersion === publication.resource.version) return facts.push;
   // A new version is about to go out: no gateway has it yet, whatever they said of the last one.

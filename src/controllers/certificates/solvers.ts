@@ -63,7 +63,9 @@ async function dnsSolver(cert: Certificate, deps: SolverDeps): Promise<Challenge
   const namespace = cert.metadata.namespace ?? '';
   const value = (ref: { name: string; key: string }) => secretValue(client, namespace, ref, signal);
   const secrets: Dns01Secrets = {
-    ...(dns01.rfc2136?.tsigSecretSecretRef ? { tsigSecret: await value(dns01.rfc2136.tsigSecretSecretRef) } : {}),
+    ...(dns01.rfc2136?.tsigSecretSecretRef
+      ? { tsigSecret: await value(dns01.rfc2136.tsigSecretSecretRef) }
+      : {}),
     ...(dns01.cloudflare ? { cloudflareApiToken: await value(dns01.cloudflare.apiTokenSecretRef) } : {}),
     ...(dns01.route53?.secretAccessKeySecretRef
       ? { route53SecretAccessKey: await value(dns01.route53.secretAccessKeySecretRef) }

@@ -193,11 +193,7 @@ describe('Certificate controller, gather → plan → execute (fake API server, 
     h.clock.advance(61 * SECOND);
     await h.reconcile('c1');
     expect(statusWrites(h) - writesBefore).to.equal(1);
-    const secret = h.kube.stored<{ metadata: { annotations?: Record<string, string> } } & { kind?: string }>(
-      CoreTypes.secret,
-      'default',
-      'c1-tls',
-    );
+    const secret = h.kube.stored(CoreTypes.secret, 'default', 'c1-tls');
     expect(secret?.metadata.annotations?.['gateway.awesomeapi.com.br/temporary']).to.equal('true');
     expect(secret?.metadata.annotations?.['gateway.awesomeapi.com.br/revision']).to.equal('1');
     expect(statusOf(h.certificate('c1'))?.revision).to.equal(1);

@@ -106,9 +106,9 @@ export class CertificateHarness {
   }
 
   certificate(name: string): Certificate {
-    const cert = this.kube.stored<Certificate>(CertificateResource, 'default', name);
+    const cert = this.kube.stored(CertificateResource, 'default', name);
     if (!cert) throw new Error(`no Certificate ${name}`);
-    return cert;
+    return cert as Certificate;
   }
 
   reconcile(name: string): Promise<ReconcileResult | undefined> {

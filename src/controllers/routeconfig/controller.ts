@@ -25,6 +25,7 @@ import {
 import { systemClock, type Clock } from '../../runtime/clock.js';
 import {
   Controller,
+  type ReconcileContext,
   type ReconcileRequest,
   type ReconcileResult,
 } from '../../runtime/controller/controller.js';
@@ -82,7 +83,7 @@ export function routeConfigController(options: RouteConfigControllerOptions): Co
     logger: options.logger,
     registry: options.registry,
     clock: options.clock,
-    reconcile: (request) => reconciler.reconcile(request),
+    reconcile: (request, context) => reconciler.reconcile(request, context),
   })
     // Our own status writes change neither generation nor labels: they do not recompile.
     .watchMapped(informers.routeConfigs, recompile, { predicates: [anyOf(generationChanged, labelsChanged)] })
@@ -118,13 +119,16 @@ class RouteConfigReconciler {
     this.clock = options.clock ?? systemClock;
   }
 
-  async reconcile(request: ReconcileRequest): Promise<ReconcileResult | undefined> {
+  async reconcile(
+    request: ReconcileRequest,
+    { logger }: ReconcileContext,
+  ): Promise<ReconcileResult | undefined> {
     if (request.key !== COMPILE) return this.writeStatus(request.key);
-    this.compile();
+    this.compile(logger);
     return undefined;
   }
 
-  private compile(): void {
+  private compile(logger: Logger): void {
     const { routeConfigs, services, slices, certificates, wafRuleSets } = this.informers;
     const live = routeConfigs.store.list().filter((rc) => !rc.metadata.deletionTimestamp);
     const results = compileRoutes({
@@ -186,6 +190,10 @@ class RouteConfigReconciler {
       this.servingLastGood.delete(key);
     }
     this.results = new Map(results);
+    logger.debug('compiled routes', {
+      routeConfigs: results.size,
+      invalid: [...results.values()].filter((r) => !r.valid).length,
+    });
   }
 
   private async writeStatus(key: string): Promise<ReconcileResult | undefined> {

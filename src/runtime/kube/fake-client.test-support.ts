@@ -86,13 +86,9 @@ export class FakeKube {
   }
 
   /** The object as the server holds it, or undefined. */
-  stored<T extends KubeObject>(
-    type: ResourceType,
-    namespace: string | undefined,
-    name: string,
-  ): T | undefined {
+  stored(type: ResourceType, namespace: string | undefined, name: string): KubeObject | undefined {
     const obj = this.objects(type).get(keyOf(namespace, name));
-    return obj ? (copy(obj) as T) : undefined;
+    return obj ? copy(obj) : undefined;
   }
 
   /** Puts an object on the server (and in the cache), as a test's starting point. */

@@ -246,7 +246,7 @@ const spec = object(
 const status = object('What the operator observed and did; written by the operator only.', {
   observedGeneration,
   conditions: conditions(
-    'Ready (a valid certificate is in the Secret), Issuing (an ACME order is in progress), ' +
+    'Ready (a valid certificate is in the Secret), Issuing (a certificate is needed: why, and how the attempt stands), ' +
       'Temporary (the Secret holds a temporary certificate)',
   ),
   notBefore: timestamp('Start of validity of the stored certificate.'),

@@ -116,7 +116,7 @@ describe('A pinned private key survives a failing API read (real API server, RBA
       metadata: { namespace, name: 'pin-tls' },
       type: 'Opaque',
       data: { 'tls.key': b64(pinnedKey) },
-    } as KubeObject);
+    });
     // The identity really is refused that read.
     const refused = await limited.get(CoreTypes.secret, namespace, 'pin-tls').then(
       () => undefined,

@@ -12,6 +12,7 @@ import {
   type CertificateDescription,
   type StoredSecret,
 } from '../../domain/certs/index.js';
+import { inspectStored } from '../../domain/acme/stored.js';
 import type { KubeClient } from '../../runtime/kube/client.js';
 import type { KubeObject } from '../../runtime/kube/resource.js';
 import type { Publisher } from '../publisher.js';
@@ -50,9 +51,13 @@ function stored(secret: Secret | undefined): StoredSecret | undefined {
   return content;
 }
 
+/** The certificate in the Secret, from the policies' own parse of it (one parse per Secret version). */
 function describe(content: StoredSecret | undefined): CertificateDescription | undefined {
+  const inspected = inspectStored(content);
+  if (inspected.kind === 'parsed') return inspected.description;
+  // A chain without its key still says what is stored.
   const chain = content?.data['tls.crt'];
-  if (!content || !chain) return undefined;
+  if (inspected.kind !== 'missing-data' || !content || !chain?.trim()) return undefined;
   if (descriptions.has(content)) return descriptions.get(content);
   let description: CertificateDescription | undefined;
   try {

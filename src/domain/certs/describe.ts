@@ -3,10 +3,12 @@
  * issuer, and whether it is one of our temporary certificates.
  */
 import {
+  distinguishedName,
   fingerprintSha256,
   parseChain,
   subjectAltDnsNames,
   subjectField,
+  validity,
   type ParsedCertificate,
 } from './chain.js';
 
@@ -35,13 +37,14 @@ export function isTemporaryCertificate(leaf: ParsedCertificate): boolean {
 }
 
 export function describeLeaf(leaf: ParsedCertificate): CertificateDescription {
+  const { notBefore, notAfter } = validity(leaf);
   return {
-    notBefore: leaf.x509.notBefore,
-    notAfter: leaf.x509.notAfter,
-    serialNumber: leaf.x509.serialNumber.toLowerCase(),
+    notBefore,
+    notAfter,
+    serialNumber: leaf.node.serialNumber.toLowerCase(),
     fingerprintSHA256: fingerprintSha256(leaf),
     dnsNames: subjectAltDnsNames(leaf),
-    issuer: leaf.x509.issuer,
+    issuer: distinguishedName(leaf.node.issuer),
     isTemporary: isTemporaryCertificate(leaf),
   };
 }

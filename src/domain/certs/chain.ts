@@ -76,8 +76,10 @@ export function fingerprintSha256(cert: ParsedCertificate): string {
  * ("CN=x\nO=y"), split at `separator` outside the JSON-quoted values Node writes for entries
  * with special characters.
  */
-function splitEntries(text: string, separator: string): string[] {
+function splitEntries(text: string | undefined, separator: string): string[] {
   const entries: string[] = [];
+  // Node gives undefined, not '', for an empty name (Pebble's leaves have no subject).
+  if (text === undefined) return entries;
   let current = '';
   let quoted = false;
   for (let i = 0; i < text.length; i += 1) {
@@ -115,7 +117,7 @@ export function subjectAltDnsNames(cert: ParsedCertificate): string[] {
     .map((entry) => entryValue(entry, 3));
 }
 
-function nameFields(text: string): [string, string][] {
+function nameFields(text: string | undefined): [string, string][] {
   return splitEntries(text, '\n').map((entry) => {
     const at = entry.indexOf('=');
     return [entry.slice(0, at), entryValue(entry, at)];
@@ -130,7 +132,7 @@ export function subjectField(cert: ParsedCertificate, field: string): string[] {
 }
 
 /** A distinguished name in one line, "CN=x, O=y", for messages and status. */
-export function distinguishedName(text: string): string {
+export function distinguishedName(text: string | undefined): string {
   return nameFields(text)
     .map(([key, value]) => `${key}=${value}`)
     .join(', ');

@@ -127,6 +127,7 @@ async function storeTemporary(
     caPem: issued.caPem,
     revision: temporary.revision,
     temporary: true,
+    notAfter: issued.notAfter,
   });
   record(
     deps,

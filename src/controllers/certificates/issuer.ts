@@ -138,6 +138,7 @@ export async function issueCertificate(cert: Certificate, deps: IssuerDeps): Pro
       keyPem,
       revision,
       temporary: false,
+      notAfter: description.notAfter,
     });
     await patchStatus({
       order: { url: issued.orderUrl, state: 'valid' },

@@ -14,6 +14,8 @@ export interface StoredCertificateInput {
   readonly caPem?: string;
   readonly revision: number;
   readonly temporary: boolean;
+  /** The leaf's notAfter, when known (saves parsing the chain again). */
+  readonly notAfter?: Date;
 }
 
 export async function storeCertificate(
@@ -30,6 +32,7 @@ export async function storeCertificate(
     caPem: input.caPem,
     revision: input.revision,
     temporary: input.temporary,
+    notAfter: input.notAfter,
   });
   await client.apply<KubeObject>(CoreTypes.secret, {
     apiVersion: 'v1',

@@ -6,6 +6,7 @@ import {
   distinguishedName,
   fingerprintSha256,
   parseChain,
+  pemBlocks,
   subjectAltDnsNames,
   subjectField,
   validity,
@@ -51,7 +52,9 @@ export function describeLeaf(leaf: ParsedCertificate): CertificateDescription {
 
 /** Describes the leaf (first certificate) of a PEM chain; throws a ChainError when it does not parse. */
 export function describeCertificate(chainPem: string): CertificateDescription {
-  const [leaf] = parseChain(chainPem);
+  // The leaf alone: the rest of the chain says nothing about what is stored.
+  const first = pemBlocks(chainPem)[0];
+  const [leaf] = parseChain(first ? first.pem : chainPem);
   if (!leaf) throw new Error('unreachable: parseChain returns at least one certificate');
   return describeLeaf(leaf);
 }

@@ -9,6 +9,7 @@ import {
   request as httpsRequest,
   type RequestOptions as HttpsRequestOptions,
 } from 'node:https';
+import { createSecureContext } from 'node:tls';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { Counter, type Registry } from 'prom-client';
 import { ApiError, type Status } from './errors.js';
@@ -277,9 +278,8 @@ export class KubeClient {
     this.agent ??= isHttps
       ? new HttpsAgent({
           keepAlive: true,
-          ca: opts.ca,
-          cert: opts.cert,
-          key: opts.key,
+          // Built once: given ca/cert/key, every new socket would build (parse) a context of its own.
+          secureContext: createSecureContext({ ca: opts.ca, cert: opts.cert, key: opts.key }),
           rejectUnauthorized: opts.rejectUnauthorized,
           servername: opts.servername,
         })

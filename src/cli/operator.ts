@@ -105,6 +105,7 @@ export function buildOperator(config: Config, logger: Logger, deps: OperatorDeps
         transientInitialMs: config.certificateTransientRetryInitialSeconds * 1000,
         transientMaxMs: config.certificateTransientRetryMaxSeconds * 1000,
       },
+      maxConcurrentIssuances: config.certificateMaxConcurrentIssuances,
     }),
   );
   manager.add(wafRuleSetController(shared));

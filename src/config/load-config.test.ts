@@ -37,6 +37,7 @@ describe('loadConfig', () => {
       certificateRetryMaxSeconds: 115200,
       certificateTransientRetryInitialSeconds: 30,
       certificateTransientRetryMaxSeconds: 240,
+      certificateMaxConcurrentIssuances: 10,
     };
     expect(loadConfig({})).to.deep.equal(expected);
   });
@@ -57,6 +58,7 @@ describe('loadConfig', () => {
       CERTIFICATE_RETRY_MAX_SECONDS: '7200',
       CERTIFICATE_TRANSIENT_RETRY_INITIAL_SECONDS: '10',
       CERTIFICATE_TRANSIENT_RETRY_MAX_SECONDS: '120',
+      CERTIFICATE_MAX_CONCURRENT_ISSUANCES: '25',
       HOME: '/root',
       grpc_port: 'not-a-port',
     });
@@ -75,6 +77,7 @@ describe('loadConfig', () => {
       certificateRetryMaxSeconds: 7200,
       certificateTransientRetryInitialSeconds: 10,
       certificateTransientRetryMaxSeconds: 120,
+      certificateMaxConcurrentIssuances: 25,
     });
   });
 

@@ -42,6 +42,7 @@ export const configSchema = {
     CERTIFICATE_RETRY_MAX_SECONDS: { type: 'integer', minimum: 1, maximum: 604800, default: 115200 },
     CERTIFICATE_TRANSIENT_RETRY_INITIAL_SECONDS: { type: 'integer', minimum: 1, maximum: 3600, default: 30 },
     CERTIFICATE_TRANSIENT_RETRY_MAX_SECONDS: { type: 'integer', minimum: 1, maximum: 3600, default: 240 },
+    CERTIFICATE_MAX_CONCURRENT_ISSUANCES: { type: 'integer', minimum: 1, maximum: 1000, default: 10 },
   },
 } as const;
 

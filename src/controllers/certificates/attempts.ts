@@ -15,7 +15,8 @@ import type { Regarding } from '../../runtime/events/event.js';
 import type { EventRecorder } from '../../runtime/events/recorder.js';
 import type { Logger } from '../../runtime/logger.js';
 import type { PublisherRef } from '../publisher.js';
-import { issueCertificate, type IssuerClient } from './issuer.js';
+import type { IssuanceSlots } from './issuance-slots.js';
+import { issueCertificate, type IssueOutcome, type IssuerClient } from './issuer.js';
 import type { CertificateMetrics } from './metrics.js';
 import type { RunningAttempt } from './plan.js';
 
@@ -29,6 +30,8 @@ export interface AttemptDeps {
   readonly recorder: EventSink;
   readonly metrics: CertificateMetrics | undefined;
   readonly retry: RetryOptions | undefined;
+  /** How many attempts may run at once; the others wait their turn (and count as in progress). */
+  readonly slots: IssuanceSlots;
   /** Called when an attempt has ended (its status write done): reconcile the Certificate again. */
   readonly onEnded: (key: string) => void;
 }
@@ -60,15 +63,27 @@ export class IssuanceAttempts {
     const event = (type: 'Normal' | 'Warning', reason: string, note: string): void => {
       recorder.record(cert as Regarding, type, reason, note);
     };
-    job.done = issueCertificate(cert, {
-      client: this.deps.client,
-      accounts: this.deps.accounts,
-      publisher: this.deps.publisher(),
-      clock,
-      signal: abort.signal,
-      logger: log,
-      retry: this.deps.retry,
-    })
+    const run = async (): Promise<IssueOutcome> => {
+      try {
+        await this.deps.slots.acquire(abort.signal);
+      } catch {
+        return { result: 'interrupted', message: 'stopped while waiting for a free issuance slot' };
+      }
+      try {
+        return await issueCertificate(cert, {
+          client: this.deps.client,
+          accounts: this.deps.accounts,
+          publisher: this.deps.publisher(),
+          clock,
+          signal: abort.signal,
+          logger: log,
+          retry: this.deps.retry,
+        });
+      } finally {
+        this.deps.slots.release();
+      }
+    };
+    job.done = run()
       .then((outcome) => {
         const seconds = (clock.now() - started) / 1000;
         switch (outcome.result) {

@@ -28,6 +28,7 @@ import { pushOwner, type PushStatusRouter } from '../push-owners.js';
 import { SecretAccountKeyStore } from './account-store.js';
 import { IssuanceAttempts, type EventSink } from './attempts.js';
 import { executePlan } from './execute.js';
+import { IssuanceSlots } from './issuance-slots.js';
 import { gatherCertificate, type CacheReader } from './gather.js';
 import type { Secret } from './issuer.js';
 import { certificateMetrics, type CertificateMetrics } from './metrics.js';
@@ -50,7 +51,11 @@ export interface CertificateControllerOptions {
   readonly clock?: Clock;
   /** Back-off after failed issuance: transient 30 s → 4 min, definitive 1 h → 32 h by default. */
   readonly retry?: RetryOptions;
+  /** ACME attempts at once (CERTIFICATE_MAX_CONCURRENT_ISSUANCES); 10 by default. */
+  readonly maxConcurrentIssuances?: number;
 }
+
+export const DEFAULT_MAX_CONCURRENT_ISSUANCES = 10;
 
 export function certificateController(options: CertificateControllerOptions): Component {
   const { manager } = options;
@@ -112,6 +117,7 @@ export class CertificateReconciler {
       recorder: options.recorder,
       metrics: this.metrics,
       retry: options.retry,
+      slots: new IssuanceSlots(options.maxConcurrentIssuances ?? DEFAULT_MAX_CONCURRENT_ISSUANCES),
       onEnded: enqueue,
     });
   }

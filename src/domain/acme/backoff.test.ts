@@ -64,7 +64,12 @@ describe('issuance retry back-off', () => {
     ).to.equal('2026-01-01T05:00:00.000Z');
     const early = new Date(Date.UTC(2026, 0, 1, 0, 10));
     expect(
-      nextRetryTime({ failedAt: FAILED, failure: 'Definitive', counts: twice, retryAfter: early })?.toISOString(),
+      nextRetryTime({
+        failedAt: FAILED,
+        failure: 'Definitive',
+        counts: twice,
+        retryAfter: early,
+      })?.toISOString(),
     ).to.equal('2026-01-01T02:00:00.000Z');
   });
 
@@ -108,7 +113,11 @@ describe('failure classes', () => {
     ['a rejected identifier is definitive', { acmeType: acme('rejectedIdentifier') }, 'Definitive'],
     ['a rate limit is definitive (with its Retry-After)', { acmeType: acme('rateLimited') }, 'Definitive'],
     ['a rejected e-mail is terminal', { acmeType: acme('invalidContact') }, 'Terminal'],
-    ['a missing external account binding is terminal', { acmeType: acme('externalAccountRequired') }, 'Terminal'],
+    [
+      'a missing external account binding is terminal',
+      { acmeType: acme('externalAccountRequired') },
+      'Terminal',
+    ],
     ['a profile the CA does not offer is terminal', { acmeType: acme('invalidProfile') }, 'Terminal'],
     [
       'a compound problem is terminal only when every part is',

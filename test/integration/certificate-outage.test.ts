@@ -72,6 +72,7 @@ describe('Certificate end to end: a CA outage under the default back-off (real P
     // The temporary certificate was revision 1.
     const real = await probe.waitForIssued(2, AFTER_RETURN_MS);
     expect(Date.now() - returned).to.be.lessThan(AFTER_RETURN_MS);
+    console.error('REAL-CERT-AFTER-RETURN-MS', Date.now() - returned, JSON.stringify(failing.nextRetryTime), new Date(returned).toISOString());
     const secret = await probe.secret();
     expect(secret?.metadata.annotations?.[CertificateAnnotations.temporary]).to.equal('false');
     const chain = secretEntry(secret, 'tls.crt');

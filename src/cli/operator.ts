@@ -125,7 +125,10 @@ export function buildOperator(config: Config, logger: Logger, deps: OperatorDeps
       retry: {
         initialMs: config.certificateRetryInitialSeconds * 1000,
         maxMs: config.certificateRetryMaxSeconds * 1000,
+        transientInitialMs: config.certificateTransientRetryInitialSeconds * 1000,
+        transientMaxMs: config.certificateTransientRetryMaxSeconds * 1000,
       },
+      maxConcurrentIssuances: config.certificateMaxConcurrentIssuances,
     }),
     WafRuleSet: wafRuleSetController(shared),
     RouteConfig: routeConfigController(shared),

@@ -42,6 +42,9 @@ describe('loadConfig', () => {
       databaseSchema: 'gateway_worker',
       embeddedDataDir: 'data/embedded',
       jobRetentionDays: 14,
+      certificateTransientRetryInitialSeconds: 30,
+      certificateTransientRetryMaxSeconds: 240,
+      certificateMaxConcurrentIssuances: 10,
     };
     expect(loadConfig({})).to.deep.equal(expected);
   });
@@ -98,6 +101,9 @@ describe('loadConfig', () => {
       DATABASE_SCHEMA: 'gw',
       EMBEDDED_DATA_DIR: '/var/lib/gw',
       JOB_RETENTION_DAYS: '30',
+      CERTIFICATE_TRANSIENT_RETRY_INITIAL_SECONDS: '10',
+      CERTIFICATE_TRANSIENT_RETRY_MAX_SECONDS: '120',
+      CERTIFICATE_MAX_CONCURRENT_ISSUANCES: '25',
       HOME: '/root',
       grpc_port: 'not-a-port',
     });
@@ -124,6 +130,9 @@ describe('loadConfig', () => {
       databaseSchema: 'gw',
       embeddedDataDir: '/var/lib/gw',
       jobRetentionDays: 30,
+      certificateTransientRetryInitialSeconds: 10,
+      certificateTransientRetryMaxSeconds: 120,
+      certificateMaxConcurrentIssuances: 25,
     });
   });
 

@@ -40,6 +40,9 @@ export const configSchema = {
     GATEWAY_AGENT_PORT: { type: 'integer', minimum: 1, maximum: 65535, default: 9443 },
     CERTIFICATE_RETRY_INITIAL_SECONDS: { type: 'integer', minimum: 1, maximum: 604800, default: 3600 },
     CERTIFICATE_RETRY_MAX_SECONDS: { type: 'integer', minimum: 1, maximum: 604800, default: 115200 },
+    CERTIFICATE_TRANSIENT_RETRY_INITIAL_SECONDS: { type: 'integer', minimum: 1, maximum: 3600, default: 30 },
+    CERTIFICATE_TRANSIENT_RETRY_MAX_SECONDS: { type: 'integer', minimum: 1, maximum: 3600, default: 240 },
+    CERTIFICATE_MAX_CONCURRENT_ISSUANCES: { type: 'integer', minimum: 1, maximum: 1000, default: 10 },
     // Storage (docs/storage.md). No DATABASE_URL: the embedded store in EMBEDDED_DATA_DIR.
     DATABASE_URL: {
       type: 'string',

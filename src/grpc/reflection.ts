@@ -84,7 +84,7 @@ function shippedProto(file: string, includeDir: string): PackageDefinition {
 function withRepairedDescriptors(pkg: PackageDefinition): PackageDefinition {
   for (const definition of Object.values(pkg)) {
     if (!('fileDescriptorProtos' in definition) || !Array.isArray(definition.fileDescriptorProtos)) continue;
-    const files = definition.fileDescriptorProtos as Buffer[];
+    const files = definition.fileDescriptorProtos;
     files.splice(0, files.length, ...files.map(repairedFileDescriptor));
   }
   return pkg;

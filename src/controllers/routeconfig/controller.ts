@@ -27,6 +27,7 @@ import {
 import { systemClock, type Clock } from '../../runtime/clock.js';
 import {
   Controller,
+  type ReconcileContext,
   type ReconcileRequest,
   type ReconcileResult,
 } from '../../runtime/controller/controller.js';
@@ -107,7 +108,7 @@ export function routeConfigController(options: RouteConfigControllerOptions): Co
     logger: options.logger,
     registry: options.registry,
     clock: options.clock,
-    reconcile: (request) => reconciler.reconcile(request),
+    reconcile: (request, context) => reconciler.reconcile(request, context),
   })
     // Our own status writes change neither generation nor labels: they do not recompile.
     .watchMapped(informers.routeConfigs, recompile, { predicates: [anyOf(generationChanged, labelsChanged)] })
@@ -151,13 +152,16 @@ class RouteConfigReconciler {
     this.clock = options.clock ?? systemClock;
   }
 
-  async reconcile(request: ReconcileRequest): Promise<ReconcileResult | undefined> {
+  async reconcile(
+    request: ReconcileRequest,
+    { logger }: ReconcileContext,
+  ): Promise<ReconcileResult | undefined> {
     if (request.key !== COMPILE) return this.reconcileOne(request.key);
-    await this.compile();
+    await this.compile(logger);
     return undefined;
   }
 
-  private async compile(): Promise<void> {
+  private async compile(logger: Logger): Promise<void> {
     const { routeConfigs, services, slices, certificates, wafRuleSets } = this.informers;
     const live = routeConfigs.store.list().filter((rc) => !rc.metadata.deletionTimestamp);
     const input = {
@@ -214,6 +218,10 @@ class RouteConfigReconciler {
       this.lastStored.delete(key);
     }
     this.plans = plans;
+    logger.debug('compiled routes', {
+      routeConfigs: current.size,
+      invalid: [...current.values()].filter((r) => !r.valid).length,
+    });
   }
 
   /**

@@ -57,7 +57,9 @@ export interface CertificateControllerOptions {
 
 export const DEFAULT_MAX_CONCURRENT_ISSUANCES = 10;
 
-export function certificateController(options: CertificateControllerOptions): Component {
+export function certificateController(
+  options: CertificateControllerOptions,
+): Component & Pick<Controller, 'initialPass'> {
   const { manager } = options;
   const certificates = manager.informer<Certificate>(CertificateResource);
   const secrets = manager.informer<Secret>(CoreTypes.secret, { labelSelector: CERTIFICATE_NAME_LABEL });
@@ -80,6 +82,8 @@ export function certificateController(options: CertificateControllerOptions): Co
   options.router.register('Certificate', (key) => controller.enqueue(key));
   return {
     name: controller.name,
+    // The pusher holds certificates and ACME tokens until every existing Certificate is reconciled.
+    initialPass: controller.initialPass,
     start: () => controller.start(),
     stop: async () => {
       await reconciler.stop();

@@ -42,6 +42,8 @@ describe('loadConfig', () => {
       databaseSchema: 'gateway_worker',
       embeddedDataDir: 'data/embedded',
       jobRetentionDays: 14,
+      telemetryMaxBatchBytes: 4194304,
+      telemetryStreamWindow: 16,
     };
     expect(loadConfig({})).to.deep.equal(expected);
   });

@@ -6,8 +6,10 @@
 const STREAM_ID = /^[A-Za-z0-9._:/-]{1,128}$/;
 
 export function streamIdProblem(stream: string): string | undefined {
-  if (stream === '') return 'stream is required (the agent\'s sequence space, e.g. a random id kept with its state)';
-  if (!STREAM_ID.test(stream)) return `stream "${stream.slice(0, 40)}" must be 1-128 characters of A-Z a-z 0-9 . _ : / -`;
+  if (stream === '')
+    return "stream is required (the agent's sequence space, e.g. a random id kept with its state)";
+  if (!STREAM_ID.test(stream))
+    return `stream "${stream.slice(0, 40)}" must be 1-128 characters of A-Z a-z 0-9 . _ : / -`;
   return undefined;
 }
 

@@ -146,11 +146,15 @@ export function nanosFromMillis(ms: number): string {
   return (BigInt(Math.trunc(ms)) * NS_PER_MS).toString();
 }
 
-/** A decimal string or safe integer of nanoseconds since the epoch; undefined when out of range. */
+/**
+ * A decimal string or an integer of nanoseconds since the epoch; undefined when out of range. A
+ * JSON number of today's nanoseconds is past 2^53, so it arrives rounded to 256 ns: good enough
+ * for a log, and a string keeps every digit.
+ */
 export function nanosFromInteger(value: string | number): string | undefined {
   if (typeof value === 'number') {
-    if (!Number.isSafeInteger(value) || value < 0) return undefined;
-    return String(value);
+    if (!Number.isInteger(value) || value < 0 || value > Number(MAX_NS)) return undefined;
+    return BigInt(value).toString();
   }
   if (!/^\d{1,19}$/.test(value)) return undefined;
   const ns = BigInt(value);

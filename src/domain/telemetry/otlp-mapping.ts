@@ -81,28 +81,45 @@ function objectOf(values: readonly KeyValue[]): { [key: string]: Plain } {
   return out;
 }
 
+const SEVERITY_BANDS: readonly LogLevel[] = [
+  LogLevel.LOG_LEVEL_TRACE,
+  LogLevel.LOG_LEVEL_DEBUG,
+  LogLevel.LOG_LEVEL_INFO,
+  LogLevel.LOG_LEVEL_WARN,
+  LogLevel.LOG_LEVEL_ERROR,
+  LogLevel.LOG_LEVEL_FATAL,
+];
+
 /** OTLP severity numbers 1-24 in six bands of four: TRACE, DEBUG, INFO, WARN, ERROR, FATAL. */
 export function levelOfSeverity(severityNumber: number): LogLevel | undefined {
   if (severityNumber < 1 || severityNumber > 24) return undefined;
-  return (LogLevel.LOG_LEVEL_TRACE + Math.floor((severityNumber - 1) / 4)) as LogLevel;
+  return SEVERITY_BANDS[Math.floor((severityNumber - 1) / 4)];
 }
 
 function recordTime(record: LogRecord, nowNanos: string): string {
   if (record.timeUnixNano !== '0' && record.timeUnixNano !== '') return record.timeUnixNano;
-  if (record.observedTimeUnixNano !== '0' && record.observedTimeUnixNano !== '') return record.observedTimeUnixNano;
+  if (record.observedTimeUnixNano !== '0' && record.observedTimeUnixNano !== '')
+    return record.observedTimeUnixNano;
   return nowNanos;
 }
 
 /** The contract's flat fields from a record's attributes, and its body as the message. */
-function fieldsFromAttributes(attributes: Readonly<Record<string, Plain>>, record: LogRecord, nowNanos: string): Record<string, Plain> {
+function fieldsFromAttributes(
+  attributes: Readonly<Record<string, Plain>>,
+  record: LogRecord,
+  nowNanos: string,
+): Record<string, Plain> {
   const fields: Record<string, Plain> = {};
   for (const [key, value] of Object.entries(attributes)) {
-    const field = OTLP_ATTRIBUTES[key] ?? (key.startsWith(GATEWAY_ATTRIBUTE_PREFIX) ? key.slice(GATEWAY_ATTRIBUTE_PREFIX.length) : undefined);
+    const field =
+      OTLP_ATTRIBUTES[key] ??
+      (key.startsWith(GATEWAY_ATTRIBUTE_PREFIX) ? key.slice(GATEWAY_ATTRIBUTE_PREFIX.length) : undefined);
     // Header attributes are arrays of values (one per header line): the first is the header.
     if (field !== undefined) fields[field] = Array.isArray(value) ? value[0] : value;
   }
   const query = attributes['url.query'];
-  if (typeof fields.uri === 'string' && typeof query === 'string' && query !== '') fields.uri = `${fields.uri}?${query}`;
+  if (typeof fields.uri === 'string' && typeof query === 'string' && query !== '')
+    fields.uri = `${fields.uri}?${query}`;
   fields.timestamp = recordTime(record, nowNanos);
   const body = plain(record.body);
   if (typeof body === 'string' && fields.message === undefined) fields.message = body;
@@ -112,7 +129,10 @@ function fieldsFromAttributes(attributes: Readonly<Record<string, Plain>>, recor
 function recordToEntry(record: LogRecord, nowNanos: string): ParseResult {
   const attributes = objectOf(record.attributes);
   let result: ParseResult;
-  if (`${GATEWAY_ATTRIBUTE_PREFIX}log_type` in attributes || HTTP_ATTRIBUTES.some((key) => key in attributes)) {
+  if (
+    `${GATEWAY_ATTRIBUTE_PREFIX}log_type` in attributes ||
+    HTTP_ATTRIBUTES.some((key) => key in attributes)
+  ) {
     result = entryFromFields(fieldsFromAttributes(attributes, record, nowNanos));
   } else {
     const body = plain(record.body);

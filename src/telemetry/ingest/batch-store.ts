@@ -147,7 +147,9 @@ export class BatchStore {
   private async write(group: Pending[]): Promise<void> {
     const db = this.options.database();
     if (!db) {
-      const error = new StorageUnavailableError(`telemetry storage is not available: ${this.options.status()}`);
+      const error = new StorageUnavailableError(
+        `telemetry storage is not available: ${this.options.status()}`,
+      );
       for (const pending of group) pending.reject(error);
       return;
     }
@@ -198,13 +200,17 @@ export class BatchStore {
         batch.droppedAccess,
         batch.droppedSecurity,
         batch.malformed,
-        Buffer.from(batch.entries.buffer, batch.entries.byteOffset, batch.entries.byteLength).toString('base64'),
+        Buffer.from(batch.entries.buffer, batch.entries.byteOffset, batch.entries.byteLength).toString(
+          'base64',
+        ),
       );
     }
     const sql = `${this.insert}${rows.join(',\n')}
       ON CONFLICT (gateway_id, stream, sequence) DO NOTHING
       RETURNING gateway_id, stream, sequence`;
-    const keys = (result: { rows: { gateway_id: string; stream: string; sequence: unknown }[] }): Set<string> =>
+    const keys = (result: {
+      rows: { gateway_id: string; stream: string; sequence: unknown }[];
+    }): Set<string> =>
       new Set(result.rows.map((row) => rowKey(row.gateway_id, row.stream, Number(row.sequence))));
     if (db.kind !== 'postgres') return keys(await db.query(sql, params));
     // NOTIFY is delivered at COMMIT, in the same transaction as the rows it announces.

@@ -50,7 +50,8 @@ export function readLogBatch(bytes: Uint8Array): ReceivedBatch {
       else if (field === 2 && wireType === WireType.LengthDelimited) gatewayId = reader.string();
       else if (field === 3 && wireType === WireType.LengthDelimited) stream = reader.string();
       else if (field === 4 && wireType === WireType.Varint) sequence = count(reader.uint64(), 'sequence');
-      else if (field === 5 && wireType === WireType.Varint) droppedAccess = count(reader.uint64(), 'dropped_access');
+      else if (field === 5 && wireType === WireType.Varint)
+        droppedAccess = count(reader.uint64(), 'dropped_access');
       else if (field === 6 && wireType === WireType.Varint)
         droppedSecurity = count(reader.uint64(), 'dropped_security');
       else if (field === 7 && wireType === WireType.Varint) malformed = count(reader.uint64(), 'malformed');

@@ -43,7 +43,11 @@ function batchOf(gatewayId: string, entries: LogEntry[], request: Uint8Array): B
   };
 }
 
-async function exportLogs(context: IngestContext, clock: Clock, call: ExportCall): Promise<ExportLogsServiceResponse> {
+async function exportLogs(
+  context: IngestContext,
+  clock: Clock,
+  call: ExportCall,
+): Promise<ExportLogsServiceResponse> {
   const { metrics } = context;
   const bytes = call.request;
   metrics.bytes.inc({ source: 'otlp' }, bytes.length);
@@ -51,7 +55,8 @@ async function exportLogs(context: IngestContext, clock: Clock, call: ExportCall
   if (!identity.ok) throw new Refusal(status.PERMISSION_DENIED, 'identity', identity.reason);
   const ready = context.ready();
   if (ready !== true) throw notReady(ready);
-  if (bytes.length > context.maxBatchBytes) throw tooLarge(bytes.length, context.maxBatchBytes, 'OTLP request');
+  if (bytes.length > context.maxBatchBytes)
+    throw tooLarge(bytes.length, context.maxBatchBytes, 'OTLP request');
   let request: ExportLogsServiceRequest;
   try {
     request = ExportLogsServiceRequest.decode(bytes);
@@ -64,7 +69,11 @@ async function exportLogs(context: IngestContext, clock: Clock, call: ExportCall
   }
   const mapped = mapOtlpRequest(request, identity.identity, nanosFromMillis(clock.now()));
   if (!mapped.ok) {
-    throw new Refusal(status.PERMISSION_DENIED, 'identity', `${describeIdentity(identity.identity)}: ${mapped.reason}`);
+    throw new Refusal(
+      status.PERMISSION_DENIED,
+      'identity',
+      `${describeIdentity(identity.identity)}: ${mapped.reason}`,
+    );
   }
   const { byGateway, rejected, firstProblem } = mapped.mapping;
   const batches = [...byGateway].map(([gatewayId, entries]) => batchOf(gatewayId, entries, bytes));

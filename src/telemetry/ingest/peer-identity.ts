@@ -4,7 +4,11 @@
  * rules of domain/telemetry/identity.ts.
  */
 import { X509Certificate } from 'node:crypto';
-import { identityFromCertificate, type CertificateNames, type IdentityResult } from '../../domain/telemetry/identity.js';
+import {
+  identityFromCertificate,
+  type CertificateNames,
+  type IdentityResult,
+} from '../../domain/telemetry/identity.js';
 
 /**
  * `URI:urn:a, DNS:b` → the URI values. Node quotes a value holding a separator as a JSON string
@@ -44,10 +48,7 @@ export interface CallWithAuthContext {
   getAuthContext(): { readonly sslPeerCertificate?: { readonly raw?: Buffer } } | null;
 }
 
-export function callIdentity(
-  call: CallWithAuthContext,
-  acceptUnauthenticated: boolean,
-): IdentityResult {
+export function callIdentity(call: CallWithAuthContext, acceptUnauthenticated: boolean): IdentityResult {
   if (acceptUnauthenticated) return { ok: true, identity: { kind: 'unauthenticated' } };
   const raw = call.getAuthContext()?.sslPeerCertificate?.raw;
   if (!raw) return { ok: false, reason: 'no client certificate: shipping logs needs mutual TLS' };

@@ -7,7 +7,13 @@ import { resolveGateway, type ShipperIdentity } from '../../domain/telemetry/ide
 import { typeLabel } from '../../domain/telemetry/log-entry.js';
 import { LogType } from '../../generated/gateway/worker/v1/telemetry.js';
 import type { BatchToStore } from './batch-store.js';
-import { encodeLogEntries, MalformedBatchError, readEntry, readLogBatch, type ReceivedEntry } from './log-batch-wire.js';
+import {
+  encodeLogEntries,
+  MalformedBatchError,
+  readEntry,
+  readLogBatch,
+  type ReceivedEntry,
+} from './log-batch-wire.js';
 
 /** The batch names a gateway its connection may not ship for. */
 export class ForeignGatewayError extends Error {}

@@ -31,7 +31,9 @@ class ShipLogsStream {
   private finished = false;
   private paused = false;
   private stopWatchingDrain: (() => void) | undefined;
-  private readonly member = { end: (reason: string) => this.refuse(new Refusal(status.UNAVAILABLE, 'unavailable', reason), false) };
+  private readonly member = {
+    end: (reason: string) => this.refuse(new Refusal(status.UNAVAILABLE, 'unavailable', reason), false),
+  };
 
   constructor(
     private readonly context: IngestContext,
@@ -53,7 +55,10 @@ class ShipLogsStream {
     }
     context.streams.add(this.member);
     context.metrics.streams.inc();
-    context.logger.debug('log stream opened', { from: describeIdentity(this.identity), peer: call.getPeer() });
+    context.logger.debug('log stream opened', {
+      from: describeIdentity(this.identity),
+      peer: call.getPeer(),
+    });
     call.on('data', (bytes: Buffer) => this.receive(bytes));
     call.on('end', () => {
       this.clientDone = true;
@@ -78,27 +83,30 @@ class ShipLogsStream {
     }
     this.inFlight += 1;
     this.updateFlow();
-    context.store.submit(prepared.batch).then(
-      (outcome) => {
-        this.count(prepared, outcome);
-        if (this.finished) return;
-        const { stream, sequence, entryCount } = prepared.batch;
-        this.call.write({
-          stream,
-          sequence,
-          outcome:
-            outcome === 'stored'
-              ? LogBatchOutcome.LOG_BATCH_OUTCOME_STORED
-              : LogBatchOutcome.LOG_BATCH_OUTCOME_DUPLICATE,
-          entriesStored: outcome === 'stored' ? entryCount : 0,
-        });
-      },
-      (error: unknown) => this.refuse(asRefusal(error)),
-    ).finally(() => {
-      this.inFlight -= 1;
-      this.updateFlow();
-      this.finishIfDone();
-    });
+    context.store
+      .submit(prepared.batch)
+      .then(
+        (outcome) => {
+          this.count(prepared, outcome);
+          if (this.finished) return;
+          const { stream, sequence, entryCount } = prepared.batch;
+          this.call.write({
+            stream,
+            sequence,
+            outcome:
+              outcome === 'stored'
+                ? LogBatchOutcome.LOG_BATCH_OUTCOME_STORED
+                : LogBatchOutcome.LOG_BATCH_OUTCOME_DUPLICATE,
+            entriesStored: outcome === 'stored' ? entryCount : 0,
+          });
+        },
+        (error: unknown) => this.refuse(asRefusal(error)),
+      )
+      .finally(() => {
+        this.inFlight -= 1;
+        this.updateFlow();
+        this.finishIfDone();
+      });
   }
 
   private count({ batch, types }: PreparedBatch, outcome: 'stored' | 'duplicate'): void {
@@ -161,8 +169,10 @@ class ShipLogsStream {
 
 function asRefusal(error: unknown): Refusal {
   if (error instanceof Refusal) return error;
-  if (error instanceof ForeignGatewayError) return new Refusal(status.PERMISSION_DENIED, 'identity', error.message);
-  if (error instanceof MalformedBatchError) return new Refusal(status.INVALID_ARGUMENT, 'malformed', error.message);
+  if (error instanceof ForeignGatewayError)
+    return new Refusal(status.PERMISSION_DENIED, 'identity', error.message);
+  if (error instanceof MalformedBatchError)
+    return new Refusal(status.INVALID_ARGUMENT, 'malformed', error.message);
   if (error instanceof StorageUnavailableError) {
     return new Refusal(status.UNAVAILABLE, 'unavailable', `${error.message}; resend unacknowledged batches`);
   }

@@ -112,7 +112,10 @@ export class TelemetryIngest {
   /** What the worker's gRPC server adds: ShipLogs (of WorkerService) and LogsService.Export. */
   services(): ServiceRegistration[] {
     const shipLogs: handleBidiStreamingCall<Buffer, LogBatchAck> = handleShipLogs(this.context);
-    const exportLogs: handleUnaryCall<Buffer, ExportLogsServiceResponse> = handleExport(this.context, this.clock);
+    const exportLogs: handleUnaryCall<Buffer, ExportLogsServiceResponse> = handleExport(
+      this.context,
+      this.clock,
+    );
     return [
       { definition: shipLogsDefinition, implementation: { shipLogs } },
       { definition: exportDefinition, implementation: { export: exportLogs } },

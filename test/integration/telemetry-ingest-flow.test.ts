@@ -11,9 +11,9 @@ import { expect } from 'chai';
 import { LogBatch } from '../../src/generated/gateway/worker/v1/telemetry.js';
 import type { WorkerServiceClient } from '../../src/generated/gateway/worker/v1/worker.js';
 import { silentLogger } from '../../src/runtime/logger.js';
-import type { Database, Queryable, QueryResult, SqlParam } from '../../src/storage/database.js';
 import { EmbeddedDatabase } from '../../src/storage/embedded-database.js';
 import { migrate } from '../../src/storage/migrate.js';
+import { GatedDatabase } from '../support/gated-database.js';
 import { migratedStore } from '../support/job-fixtures.js';
 import {
   accessEntry,
@@ -26,47 +26,6 @@ import {
   workerClient,
   type TelemetryPki,
 } from '../support/telemetry-fixtures.js';
-
-/** The real database, with inserts into telemetry_batches held until the gate opens. */
-class GatedDatabase implements Database {
-  readonly kind;
-  readonly description = 'gated';
-  private opened!: () => void;
-  private readonly gate = new Promise<void>((resolve) => (this.opened = resolve));
-
-  constructor(private readonly inner: Database) {
-    this.kind = inner.kind;
-  }
-
-  open(): void {
-    this.opened();
-  }
-
-  private wrap(target: Queryable): Queryable {
-    return {
-      query: async <R extends object>(sql: string, params?: readonly SqlParam[]): Promise<QueryResult<R>> => {
-        if (sql.includes('telemetry_batches')) await this.gate;
-        return target.query<R>(sql, params);
-      },
-    };
-  }
-
-  query<R extends object>(sql: string, params?: readonly SqlParam[]): Promise<QueryResult<R>> {
-    return this.wrap(this.inner).query<R>(sql, params);
-  }
-
-  transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T> {
-    return this.inner.transaction((tx) => work(this.wrap(tx)));
-  }
-
-  session<T>(work: (session: Queryable) => Promise<T>): Promise<T> {
-    return this.inner.session((session) => work(this.wrap(session)));
-  }
-
-  close(): Promise<void> {
-    return this.inner.close();
-  }
-}
 
 describe('telemetry ingest: flow control and the embedded store', function () {
   this.timeout(120_000);

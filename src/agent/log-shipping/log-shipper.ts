@@ -91,6 +91,8 @@ export class LogShipper {
   private lingerTimer: Timer | undefined;
   private pendingSince: number | undefined;
   private committing = false;
+  /** The last read found nothing new: everything written so far has been read. */
+  private caughtUp = false;
   private resyncNeeded = false;
   private stopping = false;
   private readonly idleWaiters = new Set<() => void>();
@@ -165,9 +167,14 @@ export class LogShipper {
     return this.state?.stream;
   }
 
-  /** Resolves once nothing is queued, committed-but-unacknowledged, or being committed. */
+  /**
+   * Resolves once everything written to the log before the call has been read, and nothing is
+   * queued, being committed, or waiting for an acknowledgement.
+   */
   whenIdle(): Promise<void> {
-    if (this.idle()) return Promise.resolve();
+    // Lines written before this call must be read first: look at the file afresh.
+    this.caughtUp = false;
+    this.wake?.();
     return new Promise((resolve) => this.idleWaiters.add(resolve));
   }
 
@@ -205,10 +212,12 @@ export class LogShipper {
         continue;
       }
       if (lines.length === 0) {
+        this.caughtUp = true;
         this.settleIdle();
         await this.pause(this.settings.pollMs);
         continue;
       }
+      this.caughtUp = false;
       for (const line of lines) this.accept(line);
       this.pump();
       // Lets acknowledgements and commits run between chunks of a long file.
@@ -382,7 +391,7 @@ export class LogShipper {
   }
 
   private idle(): boolean {
-    return this.queue.isEmpty && !this.committing && (this.state?.unacked.size ?? 0) === 0;
+    return this.caughtUp && this.queue.isEmpty && !this.committing && (this.state?.unacked.size ?? 0) === 0;
   }
 
   private settleIdle(): void {

@@ -72,12 +72,13 @@ export class ShipClient {
     this.call.write(bytes);
   }
 
+  /** Cancels the stream: acknowledgements still on their way are not waited for. */
   stop(): void {
     this.stopped = true;
     this.timer?.cancel();
     const call = this.call;
     this.call = undefined;
-    call?.end();
+    call?.cancel();
     this.client.close();
   }
 
@@ -101,6 +102,7 @@ export class ShipClient {
     this.sentOnCall = new Set();
     let acked = false;
     call.on('data', (ack: LogBatchAck) => {
+      if (this.call !== call) return;
       if (!acked) {
         acked = true;
         // A stream the worker answers on: the next outage starts with a short delay again.

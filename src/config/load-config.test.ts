@@ -100,6 +100,8 @@ describe('loadConfig', () => {
       DATABASE_SCHEMA: 'gw',
       EMBEDDED_DATA_DIR: '/var/lib/gw',
       JOB_RETENTION_DAYS: '30',
+      TELEMETRY_MAX_BATCH_BYTES: '1048576',
+      TELEMETRY_STREAM_WINDOW: '4',
       HOME: '/root',
       grpc_port: 'not-a-port',
     });
@@ -126,7 +128,15 @@ describe('loadConfig', () => {
       databaseSchema: 'gw',
       embeddedDataDir: '/var/lib/gw',
       jobRetentionDays: 30,
+      telemetryMaxBatchBytes: 1048576,
+      telemetryStreamWindow: 4,
     });
+  });
+
+  it('refuses a telemetry batch limit below 1 KiB, naming the range', () => {
+    expect(configError(() => loadConfig({ TELEMETRY_MAX_BATCH_BYTES: '100' })).message).to.equal(
+      'invalid configuration: TELEMETRY_MAX_BATCH_BYTES=100: must be an integer from 1024 to 67108864',
+    );
   });
 
   it('reads the object store keys', () => {

@@ -12,7 +12,12 @@ import type { Logger } from '../runtime/logger.js';
 import { serverCredentials, serverOptions, type TlsMaterial, type TlsMode } from './credentials.js';
 import type { GatewayReports } from './gateway-reports.js';
 import type { JobRegistry } from './job-registry.js';
-import { createReflectionService, WORKER_SERVICE_NAME } from './reflection.js';
+import {
+  createReflectionService,
+  HEALTH_SERVICE_NAME,
+  REFLECTION_SERVICE_NAMES,
+  WORKER_SERVICE_NAME,
+} from './reflection.js';
 import { rotatingServerCredentials, type RotatingServerCredentials } from './rotating-credentials.js';
 import {
   createWorkerService,
@@ -89,13 +94,16 @@ export class WorkerServer implements Component {
     // ShipLogs comes from an extension (the telemetry ingest) when the operator has one.
     const { shipLogs: _shipLogs, ...coreMethods } = WorkerServiceService;
     this.server.addService(coreMethods, this.handlers.implementation);
+    const served = new Set([WORKER_SERVICE_NAME, HEALTH_SERVICE_NAME, ...REFLECTION_SERVICE_NAMES]);
     for (const extension of options.extensions ?? []) {
       for (const { definition, implementation } of extension.services()) {
         this.server.addService(definition, implementation);
+        // Paths are /package.Service/Method: reflection lists what is really served.
+        for (const method of Object.values(definition)) served.add(method.path.split('/')[1] ?? '');
       }
     }
     this.health.addToServer(this.server);
-    createReflectionService().addToServer(this.server);
+    createReflectionService(undefined, [...served]).addToServer(this.server);
   }
 
   /** The bound port; useful with port 0. */

@@ -2,6 +2,10 @@
  * ShipLogs against a real PostgreSQL over real mutual TLS: what is stored and acknowledged,
  * duplicates, and each refusal with the status and message an operator reads.
  */
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { status } from '@grpc/grpc-js';
 import { expect } from 'chai';
 import pg from 'pg';
@@ -12,7 +16,8 @@ import {
   LogType,
 } from '../../src/generated/gateway/worker/v1/telemetry.js';
 import type { WorkerServiceClient } from '../../src/generated/gateway/worker/v1/worker.js';
-import type { TlsMaterial } from '../../src/grpc/credentials.js';
+import { findAsset } from '../../src/envtest/assets.js';
+import { WORKER_SERVER_NAME, type TlsMaterial } from '../../src/grpc/credentials.js';
 import { TELEMETRY_NOTIFY_CHANNEL, type StoredBatch } from '../../src/telemetry/ingest/batch-store.js';
 import { migratedStore, type TestStore } from '../support/job-fixtures.js';
 import { sharedDatabaseUrl } from '../support/shared-postgres.js';
@@ -273,5 +278,40 @@ describe('telemetry ingest: ShipLogs into PostgreSQL', function () {
       'gateway-5',
       'gateway-6',
     ]);
+  });
+
+  it('is listed and described by grpcurl through reflection: ShipLogs and OTLP LogsService', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'ingest-grpcurl-'));
+    try {
+      const tls = await pki.gateway('gateway-1');
+      await writeFile(join(dir, 'ca.crt'), tls.caPem);
+      await writeFile(join(dir, 'tls.crt'), tls.certPem);
+      await writeFile(join(dir, 'tls.key'), tls.keyPem);
+      const grpcurl = (...args: string[]): Promise<string> =>
+        new Promise((resolve, reject) => {
+          const files = [
+            '-cacert',
+            join(dir, 'ca.crt'),
+            '-cert',
+            join(dir, 'tls.crt'),
+            '-key',
+            join(dir, 'tls.key'),
+          ];
+          execFile(
+            findAsset('grpcurl'),
+            [...files, '-servername', WORKER_SERVER_NAME, ...args],
+            (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout)),
+          );
+        });
+      expect((await grpcurl(server.address, 'list')).trim().split('\n')).to.include.members([
+        'gateway.worker.v1.WorkerService',
+        'opentelemetry.proto.collector.logs.v1.LogsService',
+      ]);
+      expect(await grpcurl(server.address, 'describe', 'gateway.worker.v1.WorkerService')).to.include(
+        'rpc ShipLogs ( stream .gateway.worker.v1.LogBatch ) returns ( stream .gateway.worker.v1.LogBatchAck )',
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

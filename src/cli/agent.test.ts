@@ -61,6 +61,44 @@ describe('gateway-worker agent (CLI)', () => {
       ['--dir', 'x', '--tls-ca', '/nonexistent/ca', '--tls-cert', 'c', '--tls-key', 'k'],
       /^cannot read --tls-ca/,
     ],
+    [
+      'an access log without a worker',
+      ['--dir', 'x', '--insecure-development-only', '--access-log', 'a.log'],
+      /^--access-log needs --worker/,
+    ],
+    [
+      'a log flag without an access log',
+      ['--dir', 'x', '--insecure-development-only', '--log-window', '4'],
+      /^--log-window needs --access-log/,
+    ],
+    [
+      'an unknown log format',
+      ['--dir', 'x', '--insecure-development-only', '--worker', 'w:1', '--access-log', 'a', '--log-format', 'xml'],
+      /^--log-format must be one of json, clf, tracing, auto, got "xml"/,
+    ],
+    [
+      'a window of 0',
+      ['--dir', 'x', '--insecure-development-only', '--worker', 'w:1', '--access-log', 'a', '--log-window', '0'],
+      /^--log-window must be an integer from 1 to 1024, got "0"/,
+    ],
+    [
+      'a linger in hours',
+      ['--dir', 'x', '--insecure-development-only', '--worker', 'w:1', '--access-log', 'a', '--log-linger', '2h'],
+      /^--log-linger must be a duration from 0 to 60s/,
+    ],
+    [
+      'a log certificate without its key',
+      ['--dir', 'x', '--insecure-development-only', '--worker', 'w:1', '--access-log', 'a', '--log-tls-cert', 'c'],
+      /^--log-tls-cert and --log-tls-key go together/,
+    ],
+    [
+      'a log certificate in plaintext mode',
+      [
+        ...['--dir', 'x', '--insecure-development-only', '--worker', 'w:1', '--access-log', 'a'],
+        ...['--log-tls-cert', 'c', '--log-tls-key', 'k'],
+      ],
+      /^--log-tls-cert needs mutual TLS/,
+    ],
   ];
   for (const [what, args, message] of usageErrors) {
     it(`exits 2 with one line for ${what}`, async () => {

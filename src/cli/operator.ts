@@ -36,6 +36,7 @@ import { StoreJobQueue } from '../storage/jobs/job-queue.js';
 import { JobRunner } from '../storage/jobs/job-runner.js';
 import { Scheduler } from '../storage/jobs/scheduler.js';
 import { Store } from '../storage/store.js';
+import { TelemetryIngest } from '../telemetry/ingest/telemetry-ingest.js';
 import { registerJobKinds } from './job-kinds.js';
 
 /** The Lease the replicas campaign for, in POD_NAMESPACE. */
@@ -64,6 +65,16 @@ export function buildOperator(config: Config, logger: Logger, deps: OperatorDeps
   const runner = new JobRunner({ kinds, store, schema, workers: config.queueWorkers, logger, registry });
   // The typed queue (list/show/enqueue/cancel) that gRPC ListJobs, and the HTTP API, serve.
   const jobs = new StoreJobQueue({ kinds, store, schema, onEnqueued: () => runner.wake() });
+
+  // Gateways' log batches into telemetry_batches, on every replica; the processor reads them.
+  const telemetry = new TelemetryIngest({
+    store,
+    schema,
+    registry,
+    logger,
+    maxBatchBytes: config.telemetryMaxBatchBytes,
+    streamWindow: config.telemetryStreamWindow,
+  });
 
   const client = new KubeClient(kubeConfig, { registry });
   const identity = defaultIdentity(config.podName, hostname());
@@ -98,6 +109,7 @@ export function buildOperator(config: Config, logger: Logger, deps: OperatorDeps
     logger,
     certificates: cachedCertificateDirectory(certificates),
     jobs: new QueueJobRegistry(jobs),
+    extensions: [telemetry],
   });
   const pods = manager.informer<Pod>(CoreTypes.pod, { labelSelector: config.gatewaySelector });
   watchGateways(pods, config.gatewayAgentPort, (gateways) => {

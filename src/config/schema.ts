@@ -105,6 +105,9 @@ export const configSchema = {
       description: 'a non-empty secret access key',
     },
     S3_CA_FILE: { type: 'string', minLength: 1, description: 'a path to a PEM file of CA certificates' },
+    // Telemetry ingest (docs/telemetry.md): ShipLogs and OTLP on GRPC_PORT.
+    TELEMETRY_MAX_BATCH_BYTES: { type: 'integer', minimum: 1024, maximum: 67108864, default: 4194304 },
+    TELEMETRY_STREAM_WINDOW: { type: 'integer', minimum: 1, maximum: 1024, default: 16 },
   },
 } as const;
 

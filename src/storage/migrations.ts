@@ -94,6 +94,15 @@ export const MIGRATIONS: readonly Migration[] = [
         WHERE processed_at IS NULL;`,
     ],
   },
+  {
+    version: 101,
+    name: 'telemetry batches: malformed lines',
+    statements: (s) => [
+      // Lines the agent could not parse since its previous batch (LogBatch.malformed): with the
+      // entries and the dropped counts, every line a gateway wrote is accounted for.
+      `ALTER TABLE ${s}.telemetry_batches ADD COLUMN malformed bigint NOT NULL DEFAULT 0;`,
+    ],
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);

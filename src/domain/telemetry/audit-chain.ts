@@ -51,7 +51,11 @@ export const GENESIS = '0'.repeat(64);
 
 /** JSON with object keys sorted at every level: one spelling per value. */
 export function canonicalJson(value: unknown): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  if (value === null || typeof value !== 'object') {
+    // undefined, a function or a symbol has no JSON spelling, despite stringify's type.
+    const text = JSON.stringify(value) as string | undefined;
+    return text ?? 'null';
+  }
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   const entries = Object.entries(value as Record<string, unknown>)
     .filter(([, v]) => v !== undefined)

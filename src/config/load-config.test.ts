@@ -42,6 +42,14 @@ describe('loadConfig', () => {
       databaseSchema: 'gateway_worker',
       embeddedDataDir: 'data/embedded',
       jobRetentionDays: 14,
+      telemetryMinuteRetentionDays: 14,
+      telemetryHourlyRetentionDays: 400,
+      securityEventRetentionDays: 30,
+      auditRetentionDays: 400,
+      telemetryBatchRetentionHours: 24,
+      telemetryTopK: 100,
+      telemetryPollSeconds: 10,
+      metricsTopRoutes: 20,
     };
     expect(loadConfig({})).to.deep.equal(expected);
   });
@@ -124,6 +132,14 @@ describe('loadConfig', () => {
       databaseSchema: 'gw',
       embeddedDataDir: '/var/lib/gw',
       jobRetentionDays: 30,
+      telemetryMinuteRetentionDays: 14,
+      telemetryHourlyRetentionDays: 400,
+      securityEventRetentionDays: 30,
+      auditRetentionDays: 400,
+      telemetryBatchRetentionHours: 24,
+      telemetryTopK: 100,
+      telemetryPollSeconds: 10,
+      metricsTopRoutes: 20,
     });
   });
 

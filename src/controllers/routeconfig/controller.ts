@@ -73,6 +73,14 @@ export interface RouteConfigControllerOptions {
   readonly workers: number;
   readonly registry?: Registry;
   readonly clock?: Clock;
+  /**
+   * After each compile, what each RouteConfig puts on the gateways ('namespace/name' → its
+   * served payload, canonical JSON of RoutesPayload), read-only: telemetry matches logged
+   * requests to routes with it.
+   */
+  readonly onServing?: (
+    served: ReadonlyMap<string, { readonly version: string; readonly payload: Uint8Array }>,
+  ) => void;
 }
 
 interface Informers {
@@ -214,6 +222,13 @@ class RouteConfigReconciler {
       this.lastStored.delete(key);
     }
     this.plans = plans;
+    if (this.options.onServing) {
+      const served = new Map<string, { version: string; payload: Uint8Array }>();
+      for (const [key, plan] of plans) {
+        if (plan.served) served.set(key, { version: plan.served.version, payload: plan.served.payload });
+      }
+      this.options.onServing(served);
+    }
   }
 
   /**

@@ -2,6 +2,7 @@
  * Wiring for `gateway-worker operator`: builds the pieces from the configuration and lists the
  * components in start order. New controllers are added to that list, nowhere else.
  */
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { KubeConfig } from '@kubernetes/client-node';
 import type { Config } from '../config/index.js';
@@ -36,7 +37,9 @@ import { StoreJobQueue } from '../storage/jobs/job-queue.js';
 import { JobRunner } from '../storage/jobs/job-runner.js';
 import { Scheduler } from '../storage/jobs/scheduler.js';
 import { Store } from '../storage/store.js';
+import { storeSettings } from '../storage/connection-settings.js';
 import { registerJobKinds } from './job-kinds.js';
+import { telemetryComponents, type Telemetry } from './telemetry.js';
 
 /** The Lease the replicas campaign for, in POD_NAMESPACE. */
 export const LEASE_NAME = 'gateway-worker-leader';
@@ -59,7 +62,12 @@ export function buildOperator(config: Config, logger: Logger, deps: OperatorDeps
   // The store connects in the background: the controllers below never wait for it.
   const store = new Store({ config, logger });
   health.addReadinessCheck(store.name, store.readiness);
-  const kinds = registerJobKinds(config, store);
+  // Archives and backups; nothing is opened when it is not configured.
+  const objectStoreConfig = objectStoreSettings(config);
+  const objectStore = objectStoreConfig
+    ? new ObjectStoreComponent(objectStoreConfig, logger.child({ component: 'object-store' }))
+    : undefined;
+  const kinds = registerJobKinds(config, store, { objectStore: () => objectStore?.opened });
   const schema = config.databaseSchema;
   const runner = new JobRunner({ kinds, store, schema, workers: config.queueWorkers, logger, registry });
   // The typed queue (list/show/enqueue/cancel) that gRPC ListJobs, and the HTTP API, serve.
@@ -87,10 +95,20 @@ export function buildOperator(config: Config, logger: Logger, deps: OperatorDeps
   });
   health.addReadinessCheck('informers', manager.readiness);
 
+  const telemetry: Telemetry = telemetryComponents({
+    config,
+    store,
+    client,
+    logger,
+    registry,
+    postgres: postgresSettings(config),
+  });
+
   const certificates = manager.informer<Certificate>(CertificateResource);
   const router = new PushStatusRouter();
   const channel = new GatewayChannel({
     onStatusChange: router.route,
+    onOutcome: telemetry.onPushOutcome,
     client,
     namespace: config.podNamespace,
     grpcPort: config.grpcPort,
@@ -128,7 +146,7 @@ export function buildOperator(config: Config, logger: Logger, deps: OperatorDeps
       },
     }),
     WafRuleSet: wafRuleSetController(shared),
-    RouteConfig: routeConfigController(shared),
+    RouteConfig: routeConfigController({ ...shared, onServing: telemetry.routes.update }),
   };
   for (const [kind, controller] of Object.entries(controllers)) {
     manager.add(controller);
@@ -145,6 +163,8 @@ export function buildOperator(config: Config, logger: Logger, deps: OperatorDeps
         reports: () => channel.reports.all(),
         replica: () => ({ name: identity, leader: manager.isLeader }),
       },
+      telemetry: { store, schema, now: () => Date.now() },
+      jobs,
     }),
     authenticator: reviewer,
     authorizer: reviewer,
@@ -153,11 +173,8 @@ export function buildOperator(config: Config, logger: Logger, deps: OperatorDeps
   });
   health.mount(API_PREFIX, (req, res) => api.handle(req, res));
 
-  // Archives and backups (later features) go here; nothing is opened when it is not configured.
-  const objectStoreConfig = objectStoreSettings(config);
-  const objectStore = objectStoreConfig
-    ? new ObjectStoreComponent(objectStoreConfig, logger.child({ component: 'object-store' }))
-    : undefined;
+  // Telemetry processing and the audit of resource changes run on the leader only.
+  for (const component of telemetry.leaderComponents) manager.add(component);
 
   // Cron schedules fire on the leader only; jobs run on every replica.
   manager.add(new Scheduler({ kinds, store, schema, logger, onEnqueued: () => runner.wake() }));
@@ -168,6 +185,7 @@ export function buildOperator(config: Config, logger: Logger, deps: OperatorDeps
     channel,
     manager,
     runner,
+    ...telemetry.components,
     ...(objectStore ? [objectStore] : []),
   ];
   return new Operator({ health, components, logger });
@@ -187,6 +205,17 @@ export function runOperator(config: Config, logger: Logger, deps: OperatorDeps =
     databaseSchema: config.databaseSchema,
   });
   return runUntilSignal(buildOperator(config, logger, deps), logger, deps);
+}
+
+/** The PostgreSQL settings when DATABASE_URL is set (the LISTEN connection uses them); else undefined. */
+function postgresSettings(config: Config) {
+  try {
+    const settings = storeSettings(config, (path) => readFileSync(path, 'utf8'));
+    return settings.kind === 'postgres' ? settings : undefined;
+  } catch {
+    // The store reports a bad setting itself (/ready); the processor then polls.
+    return undefined;
+  }
 }
 
 function defaultKubeConfig(): KubeConfig {

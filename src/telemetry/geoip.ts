@@ -51,3 +51,41 @@ export class GeoIp implements GeoLookup {
     };
   }
 }
+
+/**
+ * Opens the GeoIP databases at start. A file that cannot be read is logged as an error and
+ * records go without country and ASN (the gateway may have filled them), rather than stopping
+ * certificates, routes and pushes over an optional enrichment.
+ */
+export class GeoIpComponent {
+  readonly name = 'geoip';
+  private reader: GeoIp | undefined;
+
+  constructor(
+    private readonly files: GeoIpFiles,
+    private readonly logger: {
+      info(message: string, meta?: object): void;
+      error(message: string, meta?: object): void;
+    },
+  ) {}
+
+  /** The lookup once opened; undefined before, or without files. */
+  get lookup(): GeoLookup | undefined {
+    return this.reader;
+  }
+
+  async start(): Promise<void> {
+    if (this.files.country === undefined && this.files.asn === undefined) return;
+    try {
+      this.reader = await GeoIp.open(this.files);
+      this.logger.info('GeoIP databases opened', { ...this.files });
+    } catch (error) {
+      this.logger.error(`GeoIP enrichment is off: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
+  stop(): Promise<void> {
+    this.reader = undefined;
+    return Promise.resolve();
+  }
+}

@@ -45,6 +45,8 @@ export interface AuditQuery {
   readonly kind?: string;
   readonly namespace?: string;
   readonly name?: string;
+  /** Only entries after this one (paging through an export). */
+  readonly afterSequence?: number;
   /** Oldest first when true (exports), newest first otherwise. */
   readonly ascending?: boolean;
   /** Default 100, at most 10,000. */
@@ -132,6 +134,7 @@ export class AuditStore {
     if (query.kind) add('kind = ?', query.kind);
     if (query.namespace) add('namespace = ?', query.namespace);
     if (query.name) add('name = ?', query.name);
+    if (query.afterSequence !== undefined) add('sequence > ?', query.afterSequence);
     params.push(Math.min(Math.max(query.limit ?? 100, 1), 10_000));
     const result = await this.db.query<AuditRow>(
       `SELECT * FROM ${this.s}.audit_log ${where.length ? `WHERE ${where.join(' AND ')}` : ''}

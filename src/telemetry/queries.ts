@@ -31,6 +31,8 @@ export interface TrafficQuery {
   readonly stepMs: number;
   readonly host?: string;
   readonly route?: string;
+  /** Every route of one RouteConfig: 'namespace/name'. */
+  readonly routeConfig?: string;
   /** A status class: 2xx, 5xx, ... */
   readonly status?: string;
   readonly gateway?: string;
@@ -173,6 +175,10 @@ async function select(
   };
   filter('host', query.host);
   filter('route', query.route);
+  if (query.routeConfig !== undefined) {
+    params.push(`${query.routeConfig.replace(/[\\%_]/g, (c) => `\\${c}`)}/%`);
+    where.push(`route LIKE $${params.length}`);
+  }
   filter('status_class', query.status);
   filter('gateway_id', query.gateway);
   const group = query.by ? GROUP_COLUMN[query.by] : 'NULL';

@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { createGunzip, createGzip } from 'node:zlib';
 import type { Queryable } from '../storage/database.js';
 import type { ObjectStore } from '../storage/object-store.js';
@@ -43,9 +44,24 @@ export async function archiveRows(
       yield text;
     }
   }
-  const info = await store.put(key, Readable.from(lines()).pipe(createGzip()), {
-    contentType: 'application/x-ndjson+gzip',
-  });
+  const source = Readable.from(lines());
+  const gzip = createGzip();
+  // pipeline carries a failure either way and ends the reading when the store stops taking bytes.
+  const piped = pipeline(source, gzip).then(
+    () => undefined,
+    (error: unknown) => error,
+  );
+  let info;
+  try {
+    info = await store.put(key, gzip, { contentType: 'application/x-ndjson+gzip' });
+  } catch (error) {
+    source.destroy();
+    gzip.destroy();
+    await piped;
+    throw error;
+  }
+  const failed = await piped;
+  if (failed !== undefined) throw failed instanceof Error ? failed : new Error(String(failed));
   await tx.query(`CLOSE ${cursor}`);
   return { key, rows, contentSha256: hash.digest('hex'), bytes: info.size };
 }

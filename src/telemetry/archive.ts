@@ -61,7 +61,7 @@ export async function archiveRows(
     throw error;
   }
   const failed = await piped;
-  if (failed !== undefined) throw failed instanceof Error ? failed : new Error(String(failed));
+  if (failed !== undefined) throw failed instanceof Error ? failed : new Error('the archive stream failed');
   await tx.query(`CLOSE ${cursor}`);
   return { key, rows, contentSha256: hash.digest('hex'), bytes: info.size };
 }

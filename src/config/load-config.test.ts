@@ -47,6 +47,14 @@ describe('loadConfig', () => {
       certificateMaxConcurrentIssuances: 10,
       telemetryMaxBatchBytes: 4194304,
       telemetryStreamWindow: 16,
+      telemetryMinuteRetentionDays: 14,
+      telemetryHourlyRetentionDays: 400,
+      securityEventRetentionDays: 30,
+      auditRetentionDays: 400,
+      telemetryBatchRetentionHours: 24,
+      telemetryTopK: 100,
+      telemetryPollSeconds: 10,
+      metricsTopRoutes: 20,
     };
     expect(loadConfig({})).to.deep.equal(expected);
   });
@@ -139,6 +147,14 @@ describe('loadConfig', () => {
       certificateMaxConcurrentIssuances: 25,
       telemetryMaxBatchBytes: 1048576,
       telemetryStreamWindow: 4,
+      telemetryMinuteRetentionDays: 14,
+      telemetryHourlyRetentionDays: 400,
+      securityEventRetentionDays: 30,
+      auditRetentionDays: 400,
+      telemetryBatchRetentionHours: 24,
+      telemetryTopK: 100,
+      telemetryPollSeconds: 10,
+      metricsTopRoutes: 20,
     });
   });
 

@@ -27,6 +27,7 @@ export interface ChannelOptions {
   readonly certificates: CertificateDirectory;
   readonly clock?: Clock;
   readonly onStatusChange?: PusherOptions['onStatusChange'];
+  readonly onOutcome?: PusherOptions['onOutcome'];
   /** What ListJobs shows: the operator's job queue; an empty in-memory registry by default. */
   readonly jobs?: JobRegistry;
   /** More services on the worker's port (the telemetry ingest). */
@@ -78,6 +79,7 @@ export class GatewayChannel implements Component {
       registry: this.options.registry,
       clock: this.clock,
       onStatusChange: this.options.onStatusChange,
+      onOutcome: this.options.onOutcome,
     });
     for (const [kind, published] of this.holds) this.pusherInstance.holdUntilPublished(kind, published);
     this.server = new WorkerServer({

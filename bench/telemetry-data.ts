@@ -82,7 +82,7 @@ export function* accessRecords(count: number, options: TrafficOptions): Generato
 export function toEntry(r: AccessRecord): LogEntry {
   return LogEntry.fromPartial({
     gatewayId: r.gatewayId,
-    timestamp: r.timeMs * 1_000_000,
+    timestamp: (BigInt(r.timeMs) * 1_000_000n).toString(),
     logType: LogType.LOG_TYPE_ACCESS,
     requestData: {
       method: r.method,

@@ -50,16 +50,27 @@ function cpuSeconds(pid: number | undefined): number {
 async function records(registry: Parameters<typeof metricValue>[0]): Promise<number> {
   let total = 0;
   for (const type of ['access', 'security']) {
-    total += await metricValue(registry, 'gateway_worker_telemetry_records_total', { source: 'ship_logs', log_type: type });
+    total += await metricValue(registry, 'gateway_worker_telemetry_records_total', {
+      source: 'ship_logs',
+      log_type: type,
+    });
   }
   return total;
 }
 
 /** p99 of the insert histogram, as the upper bound of the bucket it falls in. */
 async function insertP99Ms(registry: Parameters<typeof metricValue>[0]): Promise<number> {
-  const metric = (await registry.getMetricsAsJSON()).find((m) => m.name === 'gateway_worker_telemetry_insert_seconds');
-  const values = (metric?.values ?? []) as { labels: Record<string, string | number>; value: number; metricName?: string }[];
-  const buckets = values.filter((v) => v.metricName?.endsWith('_bucket')).map((v) => ({ le: Number(v.labels.le), n: v.value }));
+  const metric = (await registry.getMetricsAsJSON()).find(
+    (m) => m.name === 'gateway_worker_telemetry_insert_seconds',
+  );
+  const values = (metric?.values ?? []) as {
+    labels: Record<string, string | number>;
+    value: number;
+    metricName?: string;
+  }[];
+  const buckets = values
+    .filter((v) => v.metricName?.endsWith('_bucket'))
+    .map((v) => ({ le: Number(v.labels.le), n: v.value }));
   const count = buckets.find((b) => !Number.isFinite(b.le))?.n ?? 0;
   return (buckets.find((b) => b.n >= 0.99 * count)?.le ?? Number.NaN) * 1000;
 }
@@ -94,8 +105,25 @@ export async function telemetryIngestBenchmark(): Promise<string[]> {
         const generator = new TrafficGenerator({ seed: i + 1, wafRate: 0.01 });
         content.push(`${Array.from({ length: LINES_PER_AGENT }, () => generator.nextLine()).join('\n')}\n`);
         const args = [
-          ...['agent', '--dir', join(dir, name), '--listen', `127.0.0.1:0`, '--http-port', '0', '--name', name],
-          ...['--tls-ca', join(dir, 'ca.crt'), '--tls-cert', join(dir, `${name}.crt`), '--tls-key', join(dir, `${name}.key`)],
+          ...[
+            'agent',
+            '--dir',
+            join(dir, name),
+            '--listen',
+            `127.0.0.1:0`,
+            '--http-port',
+            '0',
+            '--name',
+            name,
+          ],
+          ...[
+            '--tls-ca',
+            join(dir, 'ca.crt'),
+            '--tls-cert',
+            join(dir, `${name}.crt`),
+            '--tls-key',
+            join(dir, `${name}.key`),
+          ],
           ...['--worker', server.address, '--access-log', join(dir, name, 'access.log')],
         ];
         agents.push(
@@ -114,8 +142,11 @@ export async function telemetryIngestBenchmark(): Promise<string[]> {
         const agentCpu = agents.reduce((sum, a) => sum + cpuSeconds(a.pid), 0);
         const cpu = process.cpuUsage();
         const start = performance.now();
-        await Promise.all(content.map((text, i) => appendFile(join(dir, `gateway-${i}`, 'access.log'), text)));
-        while ((await records(server.registry)) < target) await new Promise((resolve) => setTimeout(resolve, 20));
+        await Promise.all(
+          content.map((text, i) => appendFile(join(dir, `gateway-${i}`, 'access.log'), text)),
+        );
+        while ((await records(server.registry)) < target)
+          await new Promise((resolve) => setTimeout(resolve, 20));
         const seconds = (performance.now() - start) / 1000;
         const used = process.cpuUsage(cpu);
         runs.push({
@@ -128,7 +159,11 @@ export async function telemetryIngestBenchmark(): Promise<string[]> {
       }
     } finally {
       for (const agent of agents) agent.kill('SIGTERM');
-      await Promise.all(agents.map((a) => new Promise((resolve) => (a.exitCode === null ? a.once('exit', resolve) : resolve(null)))));
+      await Promise.all(
+        agents.map(
+          (a) => new Promise((resolve) => (a.exitCode === null ? a.once('exit', resolve) : resolve(null))),
+        ),
+      );
       await server.stop();
     }
   } finally {

@@ -24,7 +24,7 @@ import { TelemetryProcessor } from '../src/telemetry/processor.js';
 import { queryTraffic } from '../src/telemetry/queries.js';
 import { PgNotificationListener, TELEMETRY_CHANNEL } from '../src/telemetry/wake.js';
 import { postgresAt, storeOf } from '../test/support/job-fixtures.js';
-import { insertBatch } from '../test/support/telemetry-fixtures.js';
+import { insertBatch } from '../test/support/stored-batches.js';
 import { loadAverage } from './operator-in-process.js';
 import { fmt, median, percentile, rssMiB } from './stats.js';
 import { accessRecords, toEntry } from './telemetry-data.js';
@@ -34,25 +34,20 @@ const RUNS = 3;
 const FRESHNESS_SAMPLES = 100;
 
 function routes(): RouteMatcher {
+  const route = (name: string, type: 'prefix' | 'regex', value: string) => ({
+    name,
+    match: { path: { type, value } },
+    backends: [],
+    load_balancer: 'round_robin',
+    timeout: '30s',
+    retries: 0,
+  });
   const payload: RoutesPayload = {
     hostnames: ['shop.example.com', 'api.example.com', 'www.example.com', '*.example.com'],
-    routes: Array.from({ length: 20 }, (_, i) => ({
-      name: `r${i}`,
-      match: { path: { type: 'prefix' as const, value: `/api/v1/items/${i}` } },
-      backends: [],
-      load_balancer: 'round_robin',
-      timeout: '30s',
-      retries: 0,
-    })).concat([
-      {
-        name: 'items',
-        match: { path: { type: 'regex' as const, value: '^/api/v1/items/[0-9]+$' } },
-        backends: [],
-        load_balancer: 'round_robin',
-        timeout: '30s',
-        retries: 0,
-      },
-    ]),
+    routes: [
+      ...Array.from({ length: 20 }, (_, i) => route(`r${i}`, 'prefix', `/api/v1/items/${i}`)),
+      route('items', 'regex', '^/api/v1/items/[0-9]+$'),
+    ],
   };
   return new RouteMatcher([{ key: 'shop/storefront', payload }]);
 }

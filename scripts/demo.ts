@@ -12,6 +12,7 @@ import { KubeClient } from '../src/runtime/kube/client.js';
 import { startGatewayPods, type GatewayPods } from '../test/support/gateway-pods.js';
 import { Pebble } from '../test/support/pebble.js';
 import { applyDemoResources, showGatewayFiles } from './demo-resources.js';
+import { startTelemetryDemo, type TelemetryDemo } from './demo-telemetry.js';
 
 const crds = join(REPO_ROOT, 'crds');
 console.log('demo: starting a local control plane (etcd + kube-apiserver) ...');
@@ -83,6 +84,12 @@ if (gateways) {
   }
 }
 
+// Gateway telemetry: generated traffic shipped by agents, then analytics and the audit trail.
+let telemetry: TelemetryDemo | undefined;
+if (gateways) {
+  telemetry = await startTelemetryDemo({ client, namespace: 'default', grpcPort: 8080, databaseUrl });
+}
+
 let lastReport = '';
 const reporter = setInterval(() => {
   if (!gateways) return;
@@ -109,6 +116,7 @@ async function stop(signal: NodeJS.Signals): Promise<void> {
     operator.kill('SIGTERM');
     await new Promise((resolve) => operator.once('exit', resolve));
   }
+  await telemetry?.stop();
   await gateways?.stop();
   await pebble?.stop();
   client.close();

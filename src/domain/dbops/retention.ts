@@ -12,7 +12,8 @@ export function retentionCutoff(now: Date, keepMs: number): Date {
 
 /** A partition's bound as `pg_get_expr(relpartbound, oid)` prints it. */
 export type PartitionBound =
-  | { readonly kind: 'range'; readonly from: string | 'MINVALUE'; readonly to: string | 'MAXVALUE' }
+  /** Literal texts; `MINVALUE` and `MAXVALUE` for unbounded ends. */
+  | { readonly kind: 'range'; readonly from: string; readonly to: string }
   | { readonly kind: 'default' }
   /** List, hash, or a range over several columns: retention leaves such partitions to row deletes. */
   | { readonly kind: 'other' };

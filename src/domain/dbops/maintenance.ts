@@ -83,10 +83,14 @@ export interface Finding {
   readonly recommendation: string | undefined;
 }
 
-/** A quoted identifier, `schema.name`. */
+/** A quoted SQL identifier. */
+export function quoteIdentifier(part: string): string {
+  return `"${part.replace(/"/g, '""')}"`;
+}
+
+/** A quoted `schema.name`. */
 export function qualified(schema: string, name: string): string {
-  const quote = (part: string): string => `"${part.replace(/"/g, '""')}"`;
-  return `${quote(schema)}.${quote(name)}`;
+  return `${quoteIdentifier(schema)}.${quoteIdentifier(name)}`;
 }
 
 const percent = (ratio: number): string => `${Math.round(ratio * 100)} %`;

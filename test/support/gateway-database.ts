@@ -12,7 +12,10 @@ export interface GatewayDatabase {
   readonly url: string;
   readonly params: ConnectionParams;
   /** One query on a fresh connection. */
-  query<R extends pg.QueryResultRow = Record<string, unknown>>(sql: string, values?: unknown[]): Promise<R[]>;
+  readonly query: <R extends pg.QueryResultRow = Record<string, unknown>>(
+    sql: string,
+    values?: unknown[],
+  ) => Promise<R[]>;
   drop(): Promise<void>;
 }
 

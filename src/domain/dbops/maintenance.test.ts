@@ -3,6 +3,7 @@ import {
   activityFindings,
   estimateIndexBloat,
   indexFindings,
+  normalizeQuery,
   qualified,
   tableFindings,
   type IndexStats,
@@ -162,9 +163,15 @@ describe('maintenance findings', () => {
       ['LongRunningQuery', 'pid 2', undefined],
       ['LockWait', 'pid 3', undefined],
     ]);
-    expect(findings[0]?.detail).to.equal('running for 600 s: SELECT pg_sleep(900)');
+    expect(findings[0]?.detail).to.equal('running for 600 s: SELECT pg_sleep(?)');
     expect(findings[1]?.recommendation).to.match(/open transaction holds back VACUUM/);
     expect(findings[2]?.detail).to.match(/held by pid 2: ALTER TABLE t ADD c int$/);
+  });
+
+  it('shows queries without their values', () => {
+    expect(normalizeQuery("UPDATE users SET password_hash = 'secret', n = 42 WHERE id = $1")).to.equal(
+      'UPDATE users SET password_hash = ?, n = ? WHERE id = $1',
+    );
   });
 
   it('quotes identifiers, doubling quotes inside them', () => {

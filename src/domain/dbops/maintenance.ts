@@ -227,10 +227,24 @@ export function indexFindings(
   return findings;
 }
 
+/**
+ * A query as a status may show it: literals replaced by `?` (a statement's values may be secret),
+ * whitespace collapsed, at most 120 characters.
+ */
+export function normalizeQuery(query: string): string {
+  return query
+    .replace(/'(?:[^']|'')*'/g, '?')
+    .replace(/\$([A-Za-z_][A-Za-z0-9_]*)?\$[\s\S]*?\$\1\$/g, '?')
+    .replace(/(?<![\w$])\d+(?:\.\d+)?\b/g, '?')
+    .replace(/\s+/g, ' ')
+    .trim()
+    .slice(0, 120);
+}
+
 export function activityFindings(rows: readonly ActivityRow[], t: MaintenanceThresholds): Finding[] {
   const findings: Finding[] = [];
   for (const row of rows) {
-    const query = row.query.replace(/\s+/g, ' ').trim().slice(0, 200);
+    const query = normalizeQuery(row.query);
     if (row.waitingForLock && row.blockedBy.length > 0) {
       findings.push({
         kind: 'LockWait',

@@ -66,13 +66,11 @@ export function lastRunOf(history: History): LastRun | undefined {
   const { job } = history;
   const run = job ? history.runs.find((r) => r.job === job.id) : history.runs[0];
   if (!job && !run) return undefined;
-  const state: RunState = job
-    ? jobState(job)
-    : run?.outcome === 'succeeded'
-      ? 'Succeeded'
-      : run?.outcome === 'failed'
-        ? 'Failed'
-        : 'Running';
+  const runState: RunState | undefined =
+    run?.outcome === 'succeeded' ? 'Succeeded' : run?.outcome === 'failed' ? 'Failed' : undefined;
+  // The run records its end a moment before the queue marks the job: believe the newer record.
+  const recordedFirst = job?.state === 'running' && run?.attempt === job.attempts && runState !== undefined;
+  const state: RunState = job && !recordedFirst ? jobState(job) : (runState ?? 'Running');
   const startedAt = run?.startedAt ?? job?.startedAt ?? undefined;
   const finishedAt =
     state === 'Succeeded' || state === 'Failed'

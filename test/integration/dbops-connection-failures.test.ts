@@ -66,7 +66,7 @@ describe('DatabaseConnection failures (real PostgreSQL)', function () {
     await op.client.create(CoreTypes.secret, {
       metadata: { name: 'gateway-db', namespace: op.namespace },
       stringData: { password: WRONG },
-    } as KubeObject);
+    });
     await create(
       connection('wrong-password', {
         port: server.port,

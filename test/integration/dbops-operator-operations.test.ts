@@ -119,10 +119,10 @@ describe('retention, backups and maintenance through the operator (real PostgreS
       op.namespace,
       'logs',
       'Ready',
-      (c) => c.reason === 'NotRunYet',
+      (c) => c.reason === 'Scheduled',
     );
     expect(waiting.status.conditions?.find((c) => c.type === 'Ready')?.message).to.match(
-      /^the first run is at \d{4}-\d\d-\d\dT02:15:00\.000Z$/,
+      /^scheduled; the first run is at \d{4}-\d\d-\d\dT02:15:00\.000Z$/,
     );
     const request = await runNow(op.client, DatabaseRetentionResource, op.namespace, 'logs');
     const done = await untilCondition<DatabaseRetention>(

@@ -36,7 +36,10 @@ export function backupKind(schema: string): KindHandler<DatabaseBackup> {
           previous,
           history,
           () => undefined,
-          `the first backup is at ${nextRun?.toISOString() ?? 'its schedule'}`,
+          {
+            scheduled: true,
+            message: `scheduled; the first backup is at ${nextRun?.toISOString() ?? 'its schedule'}`,
+          },
           obj.metadata.generation,
           now,
         ),

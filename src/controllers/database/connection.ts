@@ -46,7 +46,7 @@ export function connectionKind(manager: Manager): KindHandler<DatabaseConnection
           run.outcome === 'succeeded'
             ? { status: 'True', reason: 'Connected', message: run.message }
             : { status: 'False', reason: run.reason || 'CheckFailed', message: run.message },
-        'the first check is on its way',
+        { scheduled: false, message: 'the first check is on its way' },
         obj.metadata.generation,
         now,
       );

@@ -26,7 +26,10 @@ export function maintenanceKind(): KindHandler<DatabaseMaintenance> {
         previous,
         history,
         () => undefined,
-        `the first check is at ${nextRun?.toISOString() ?? 'its schedule'}`,
+        {
+          scheduled: true,
+          message: `scheduled; the first check is at ${nextRun?.toISOString() ?? 'its schedule'}`,
+        },
         generation,
         now,
       );

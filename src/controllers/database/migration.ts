@@ -77,7 +77,7 @@ export function migrationKind(manager: Manager): KindHandler<DatabaseMigration> 
             message: `${run.message}; ${p?.applied ?? 0} applied, ${p?.pending ?? 0} pending`,
           };
         },
-        'the first run is on its way',
+        { scheduled: false, message: 'the first run is on its way' },
         generation,
         now,
       );

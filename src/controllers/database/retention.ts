@@ -19,7 +19,10 @@ export function retentionKind(): KindHandler<DatabaseRetention> {
           previous,
           history,
           () => undefined,
-          `the first run is at ${nextRun?.toISOString() ?? 'its schedule'}`,
+          {
+            scheduled: true,
+            message: `scheduled; the first run is at ${nextRun?.toISOString() ?? 'its schedule'}`,
+          },
           obj.metadata.generation,
           now,
         ),

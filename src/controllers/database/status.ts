@@ -102,7 +102,8 @@ export function runConditions(
   previous: readonly Condition[] | undefined,
   history: History,
   ready: ReadyRule,
-  waiting: string,
+  /** Before any run: Ready=True (Scheduled) for kinds that wait for their schedule, or a message while the first run is due. */
+  idle: { readonly scheduled: boolean; readonly message: string },
   observedGeneration: number | undefined,
   now: Date,
 ): Condition[] {
@@ -118,7 +119,10 @@ export function runConditions(
       message: clip(job.lastError ?? `the job ended ${job.state}`, 4000),
     };
   } else {
-    readyInput = { status: 'Unknown', reason: isUnfinished(job) ? 'Running' : 'NotRunYet', message: waiting };
+    readyInput =
+      idle.scheduled && !isUnfinished(job)
+        ? { status: 'True', reason: 'Scheduled', message: idle.message }
+        : { status: 'Unknown', reason: isUnfinished(job) ? 'Running' : 'NotRunYet', message: idle.message };
   }
   let conditions = setCondition(previous, { type: 'Ready', ...readyInput, observedGeneration }, now);
   conditions = setCondition(

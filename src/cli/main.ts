@@ -7,6 +7,7 @@ import { configKeys } from '../config/schema.js';
 import { createLogger } from '../runtime/logger.js';
 import { runAgent } from './agent.js';
 import { runBackup } from './backup.js';
+import { runDb } from './db.js';
 import { runJobs } from './jobs.js';
 import { runOperator } from './operator.js';
 import { runRestore } from './restore.js';
@@ -62,6 +63,7 @@ async function run(
   if (command === 'waf') return runWaf(args, out);
   if (command === 'routes') return runRoutes(args, out);
   if (command === 'jobs') return runJobs(args, env, out);
+  if (command === 'db') return runDb(args, env, out);
   if (args.length === 1 && (args[0] === '--help' || args[0] === '-h')) {
     out.stdout(usage(configKeys));
     return 0;

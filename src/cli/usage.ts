@@ -10,6 +10,7 @@ export const COMMANDS = {
   waf: "test WAF rule sets on requests, import the gateway's rule file: waf test|import",
   routes: "import the gateway's upstream section and Ingresses as RouteConfigs: routes import",
   jobs: 'list, show, run and cancel background jobs: jobs list|show|run|cancel',
+  db: "the gateway's database: db plan|repair (migrations), db backups|restore",
 } as const;
 
 export type CommandName = keyof typeof COMMANDS;

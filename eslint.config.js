@@ -108,5 +108,5 @@ export default tseslint.config(
     },
   },
   ...layerZones,
-  { files: ['**/*.js'], ...tseslint.configs.disableTypeChecked },
+  { files: ['**/*.js', '**/*.mjs'], ...tseslint.configs.disableTypeChecked },
 );

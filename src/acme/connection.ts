@@ -7,7 +7,13 @@
  * acme-client 5.4 has no option for its HTTP client: it uses one process-wide axios instance.
  * The only per-client seam is the `http.request` method of each Client, replaced here; the
  * package version is pinned and {@link bindTransport} checks the seam is still there.
+ *
+ * acme-client also signs every request with the account key as PEM, which makes OpenSSL parse
+ * the key again each time (about 2 ms of the event loop per request, against 0.1 ms with a
+ * parsed key); the same seam gets the key parsed once, as the KeyObject `crypto.sign` and
+ * `crypto.createPublicKey` accept just as well.
  */
+import { KeyObject, createPrivateKey } from 'node:crypto';
 import { Client, type Authorization, type Order } from 'acme-client';
 import { AcmeError, LocalErrorType } from './errors.js';
 import type { Polled } from './poll.js';
@@ -35,10 +41,12 @@ type AcmeChallengeObject = Parameters<Client['completeChallenge']>[0];
 interface HttpClientSeam {
   request: (url: string, method: string, opts?: object) => Promise<TransportResponse>;
   getDirectory: () => Promise<unknown>;
+  accountKey: Buffer | KeyObject;
 }
 
 export class AcmeConnection {
   private client: Client;
+  private readonly accountKey: KeyObject;
 
   constructor(
     readonly transport: AcmeTransport,
@@ -46,6 +54,7 @@ export class AcmeConnection {
     accountUrl: string | undefined,
     private readonly eab: ExternalAccountBinding | undefined,
   ) {
+    this.accountKey = createPrivateKey(accountKeyPem);
     this.client = this.newClient(accountUrl);
   }
 
@@ -133,6 +142,7 @@ export class AcmeConnection {
       ...(this.eab ? { externalAccountBinding: { kid: this.eab.keyID, hmacKey: this.eab.hmacKey } } : {}),
     });
     bindTransport(client, this.transport);
+    httpSeam(client).accountKey = this.accountKey;
     return client;
   }
 
@@ -153,11 +163,18 @@ function httpSeam(client: Client): HttpClientSeam {
     typeof http !== 'object' ||
     http === null ||
     typeof Reflect.get(http, 'request') !== 'function' ||
-    typeof Reflect.get(http, 'getDirectory') !== 'function'
+    typeof Reflect.get(http, 'getDirectory') !== 'function' ||
+    !isAccountKey(Reflect.get(http, 'accountKey'))
   ) {
-    throw new Error('acme-client changed: Client.http.request/getDirectory are gone (written for 5.4.0)');
+    throw new Error(
+      'acme-client changed: Client.http.request/getDirectory/accountKey are gone (written for 5.4.0)',
+    );
   }
   return http as HttpClientSeam;
+}
+
+function isAccountKey(key: unknown): boolean {
+  return Buffer.isBuffer(key) || key instanceof KeyObject;
 }
 
 /** The parts of an Order acme-client reads to fetch it or its authorizations. */

@@ -4,7 +4,7 @@
  * implements it (and its management API can override the answer per certificate).
  * Choosing a time inside the window is renewal policy (src/domain/acme), not done here.
  */
-import { AuthorityKeyIdentifierExtension, X509Certificate } from '@peculiar/x509';
+import { X509Certificate } from 'node:crypto';
 import { AcmeError, LocalErrorType } from './errors.js';
 import type { AcmeTransport } from './transport.js';
 
@@ -22,15 +22,53 @@ export interface RenewalInfo {
  * base64url of the DER serial number bytes (a leading zero byte kept).
  */
 export function certificateId(certificatePem: string): string {
+  // Node's parser for the serial; the extension is read from the DER directly (Node exposes no
+  // extensions, and a full ASN.1 parse in JavaScript blocks the event loop ten times longer).
   const cert = new X509Certificate(certificatePem);
-  const aki = cert.getExtension(AuthorityKeyIdentifierExtension);
-  if (!aki?.keyId) {
+  const keyId = authorityKeyId(cert.raw);
+  if (!keyId) {
     throw new AcmeError({
       type: LocalErrorType.protocol,
       detail: 'the certificate has no Authority Key Identifier, so it has no ARI CertID',
     });
   }
-  return `${Buffer.from(aki.keyId, 'hex').toString('base64url')}.${derSerial(cert.serialNumber).toString('base64url')}`;
+  return `${keyId.toString('base64url')}.${derSerial(cert.serialNumber).toString('base64url')}`;
+}
+
+/** One DER element at `offset`: its tag, and where its content starts and ends. */
+function element(der: Buffer, offset: number): { tag: number; start: number; end: number } | undefined {
+  if (offset + 2 > der.length) return undefined;
+  const tag = der[offset] ?? 0;
+  let size = der[offset + 1] ?? 0;
+  let start = offset + 2;
+  if (size & 0x80) {
+    const count = size & 0x7f;
+    if (count === 0 || count > 4 || start + count > der.length) return undefined;
+    size = 0;
+    for (let i = 0; i < count; i += 1) size = size * 256 + (der[start + i] ?? 0);
+    start += count;
+  }
+  const end = start + size;
+  return end <= der.length ? { tag, start, end } : undefined;
+}
+
+const AKI_OID = Buffer.from('0603551d23', 'hex');
+
+/**
+ * The keyIdentifier of the authorityKeyIdentifier extension (RFC 5280 §4.2.1.1):
+ * Extension ::= SEQUENCE { extnID (2.5.29.35), critical BOOLEAN DEFAULT FALSE, extnValue OCTET
+ * STRING { SEQUENCE { keyIdentifier [0] IMPLICIT OCTET STRING, ... } } }.
+ */
+function authorityKeyId(der: Buffer): Buffer | undefined {
+  const at = der.indexOf(AKI_OID);
+  if (at < 0) return undefined;
+  let next = element(der, at + AKI_OID.length);
+  if (next?.tag === 0x01) next = element(der, next.end);
+  if (next?.tag !== 0x04) return undefined;
+  const value = element(der, next.start);
+  if (value?.tag !== 0x30) return undefined;
+  const keyId = element(der, value.start);
+  return keyId?.tag === 0x80 ? der.subarray(keyId.start, keyId.end) : undefined;
 }
 
 /**

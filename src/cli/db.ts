@@ -203,8 +203,8 @@ async function plan(source: MigrationSource, json: boolean, out: Output): Promis
       `${JSON.stringify(
         {
           database: source.params.description,
-          currentVersion: result.currentVersion,
-          latestVersion: result.latestVersion,
+          currentVersion: result.currentVersion ?? null,
+          latestVersion: result.latestVersion ?? null,
           apply: result.apply.map((f) => ({
             file: f.name,
             version: f.version,
@@ -213,7 +213,7 @@ async function plan(source: MigrationSource, json: boolean, out: Output): Promis
           undo: result.undo.map((f) => ({ file: f.name, version: f.version })),
           drift: result.drift,
           missing: result.missing,
-          blocked: result.blocked,
+          blocked: result.blocked ?? null,
         },
         null,
         2,

@@ -9,6 +9,14 @@ import { dbopsJobKinds, type DbopsDeps } from '../dbops/jobs/index.js';
 import { JobKinds } from '../storage/jobs/job-kind.js';
 import { PRUNE_JOB_KIND, pruneJobKind } from '../storage/jobs/prune-job.js';
 import type { Database } from '../storage/database.js';
+import type { ObjectStore } from '../storage/object-store.js';
+import {
+  DOWNSAMPLE_JOB_KIND,
+  PARTITIONS_JOB_KIND,
+  RETENTION_JOB_KIND,
+  telemetryJobKinds,
+} from '../telemetry/job-kinds.js';
+import { retentionSettings } from '../telemetry/settings.js';
 
 /** The store as handlers see it: the database once connected, and why not otherwise. */
 export interface JobStore {
@@ -16,19 +24,32 @@ export interface JobStore {
   readonly status: string;
 }
 
-/**
- * `dbops` gives the database operations' jobs what they need (the operator passes it; the `jobs`
- * CLI does not, and only lists or enqueues them). Their schedules belong to their resources and
- * are declared by the database controllers, not here.
- */
-export function registerJobKinds(
-  config: Config,
-  store: JobStore,
-  dbops: () => DbopsDeps | undefined = () => undefined,
-): JobKinds {
+export interface JobResources {
+  /** The object store for archives, once opened; undefined when none is configured. */
+  readonly objectStore?: () => ObjectStore | undefined;
+  /**
+   * What the database operations' jobs need (the operator passes it; the `jobs` CLI does not, and
+   * only lists or enqueues them). Their schedules belong to their resources and are declared by
+   * the database controllers, not here.
+   */
+  readonly dbops?: () => DbopsDeps | undefined;
+}
+
+export function registerJobKinds(config: Config, store: JobStore, resources: JobResources = {}): JobKinds {
   const kinds = new JobKinds()
     .register(pruneJobKind({ store, schema: config.databaseSchema, retentionDays: config.jobRetentionDays }))
     .schedule({ name: 'jobs-prune-hourly', cron: '17 * * * *', kind: PRUNE_JOB_KIND });
-  for (const kind of dbopsJobKinds(dbops)) kinds.register(kind);
-  return kinds;
+  for (const kind of telemetryJobKinds({
+    store,
+    schema: config.databaseSchema,
+    retention: retentionSettings(config),
+    topCapacity: config.telemetryTopK,
+    objectStore: resources.objectStore ?? (() => undefined),
+  }))
+    kinds.register(kind);
+  for (const kind of dbopsJobKinds(resources.dbops ?? (() => undefined))) kinds.register(kind);
+  return kinds
+    .schedule({ name: 'telemetry-downsample', cron: '*/5 * * * *', kind: DOWNSAMPLE_JOB_KIND })
+    .schedule({ name: 'telemetry-retention-hourly', cron: '23 * * * *', kind: RETENTION_JOB_KIND })
+    .schedule({ name: 'telemetry-partitions-hourly', cron: '7 * * * *', kind: PARTITIONS_JOB_KIND });
 }

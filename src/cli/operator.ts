@@ -2,6 +2,7 @@
  * Wiring for `gateway-worker operator`: builds the pieces from the configuration and lists the
  * components in start order. New controllers are added to that list, nowhere else.
  */
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { KubeConfig } from '@kubernetes/client-node';
 import type { Config } from '../config/index.js';
@@ -12,7 +13,8 @@ import { cachedCertificateDirectory } from '../controllers/certificates/director
 import { PushStatusRouter } from '../controllers/push-owners.js';
 import { certificateController } from '../controllers/certificates/controller.js';
 import { databaseControllers } from '../controllers/database/index.js';
-import { noAudit, type AuditSink } from '../dbops/audit.js';
+import type { AuditSink } from '../dbops/audit.js';
+import { auditTrailSink } from '../dbops/audit-trail.js';
 import { pgTools } from '../dbops/backup/pg-tools.js';
 import { dbopsMetrics } from '../dbops/metrics.js';
 import { RunEvents } from '../dbops/runs/run-events.js';
@@ -43,7 +45,10 @@ import { StoreJobQueue } from '../storage/jobs/job-queue.js';
 import { JobRunner } from '../storage/jobs/job-runner.js';
 import { Scheduler } from '../storage/jobs/scheduler.js';
 import { Store } from '../storage/store.js';
+import { TelemetryIngest } from '../telemetry/ingest/telemetry-ingest.js';
+import { storeSettings } from '../storage/connection-settings.js';
 import { registerJobKinds } from './job-kinds.js';
+import { telemetryComponents, type Telemetry } from './telemetry.js';
 
 /** The Lease the replicas campaign for, in POD_NAMESPACE. */
 export const LEASE_NAME = 'gateway-worker-leader';
@@ -69,7 +74,15 @@ export function buildOperator(config: Config, logger: Logger, deps: OperatorDeps
   const store = new Store({ config, logger });
   health.addReadinessCheck(store.name, store.readiness);
   const client = new KubeClient(kubeConfig, { registry });
-  // Archives and backups go here; nothing is opened when it is not configured.
+  const telemetry: Telemetry = telemetryComponents({
+    config,
+    store,
+    client,
+    logger,
+    registry,
+    postgres: postgresSettings(config),
+  });
+  // Archives and backups; nothing is opened when it is not configured.
   const objectStoreConfig = objectStoreSettings(config);
   const objectStore = objectStoreConfig
     ? new ObjectStoreComponent(objectStoreConfig, logger.child({ component: 'object-store' }))
@@ -82,20 +95,33 @@ export function buildOperator(config: Config, logger: Logger, deps: OperatorDeps
     store,
     schema: config.databaseSchema,
     // Configured but still opening: a job that needs it fails and retries.
-    objectStore: () => objectStore?.store,
-    audit: deps.dbops?.audit ?? noAudit,
+    objectStore: () => objectStore?.opened,
+    // Database runs append to the audit trail unless a test passes its own sink.
+    audit: deps.dbops?.audit ?? auditTrailSink(telemetry.audit),
     events: dbopsEvents,
     metrics: dbopsMetrics(registry),
     clock: systemClock,
     tools: () => pgTools(),
     minimumServerVersion: deps.dbops?.minimumServerVersion ?? MINIMUM_SERVER_VERSION_NUM,
   };
-  const kinds = registerJobKinds(config, store, () => dbops);
+  const kinds = registerJobKinds(config, store, {
+    objectStore: () => objectStore?.opened,
+    dbops: () => dbops,
+  });
   const schema = config.databaseSchema;
   const runner = new JobRunner({ kinds, store, schema, workers: config.queueWorkers, logger, registry });
   // The typed queue (list/show/enqueue/cancel) that gRPC ListJobs, and the HTTP API, serve.
   const jobs = new StoreJobQueue({ kinds, store, schema, onEnqueued: () => runner.wake() });
 
+  // Gateways' log batches into telemetry_batches, on every replica; the processor reads them.
+  const ingest = new TelemetryIngest({
+    store,
+    schema,
+    registry,
+    logger,
+    maxBatchBytes: config.telemetryMaxBatchBytes,
+    streamWindow: config.telemetryStreamWindow,
+  });
   const identity = defaultIdentity(config.podName, hostname());
   const manager = new Manager({
     client,
@@ -117,10 +143,14 @@ export function buildOperator(config: Config, logger: Logger, deps: OperatorDeps
   });
   health.addReadinessCheck('informers', manager.readiness);
 
+  // The processor on this replica (when it leads) hears of new batches at once.
+  ingest.onBatchStored(() => telemetry.wake.notify());
+
   const certificates = manager.informer<Certificate>(CertificateResource);
   const router = new PushStatusRouter();
   const channel = new GatewayChannel({
     onStatusChange: router.route,
+    onOutcome: telemetry.onPushOutcome,
     client,
     namespace: config.podNamespace,
     grpcPort: config.grpcPort,
@@ -128,6 +158,7 @@ export function buildOperator(config: Config, logger: Logger, deps: OperatorDeps
     logger,
     certificates: cachedCertificateDirectory(certificates),
     jobs: new QueueJobRegistry(jobs),
+    extensions: [ingest],
   });
   const pods = manager.informer<Pod>(CoreTypes.pod, { labelSelector: config.gatewaySelector });
   watchGateways(pods, config.gatewayAgentPort, (gateways) => {
@@ -155,10 +186,13 @@ export function buildOperator(config: Config, logger: Logger, deps: OperatorDeps
       retry: {
         initialMs: config.certificateRetryInitialSeconds * 1000,
         maxMs: config.certificateRetryMaxSeconds * 1000,
+        transientInitialMs: config.certificateTransientRetryInitialSeconds * 1000,
+        transientMaxMs: config.certificateTransientRetryMaxSeconds * 1000,
       },
+      maxConcurrentIssuances: config.certificateMaxConcurrentIssuances,
     }),
     WafRuleSet: wafRuleSetController(shared),
-    RouteConfig: routeConfigController(shared),
+    RouteConfig: routeConfigController({ ...shared, onServing: telemetry.routes.update }),
   };
   for (const [kind, controller] of Object.entries(controllers)) {
     manager.add(controller);
@@ -185,6 +219,8 @@ export function buildOperator(config: Config, logger: Logger, deps: OperatorDeps
         reports: () => channel.reports.all(),
         replica: () => ({ name: identity, leader: manager.isLeader }),
       },
+      telemetry: { store, schema, now: () => Date.now() },
+      jobs,
     }),
     authenticator: reviewer,
     authorizer: reviewer,
@@ -193,14 +229,19 @@ export function buildOperator(config: Config, logger: Logger, deps: OperatorDeps
   });
   health.mount(API_PREFIX, (req, res) => api.handle(req, res));
 
+  // Telemetry processing and the audit of resource changes run on the leader only.
+  for (const component of telemetry.leaderComponents) manager.add(component);
+
   // Cron schedules fire on the leader only; jobs run on every replica.
   manager.add(new Scheduler({ kinds, store, schema, logger, onEnqueued: () => runner.wake() }));
 
-  // The object store opens before the runner starts jobs that write to it.
+  // The object store opens before the runner starts jobs that write to it; the audit recorder
+  // (in telemetry.components) stops after the runner, so a job's last entries are written.
   const components: Component[] = [
     store,
     apiServer,
     ...(objectStore ? [objectStore] : []),
+    ...telemetry.components,
     channel,
     manager,
     runner,
@@ -222,6 +263,17 @@ export function runOperator(config: Config, logger: Logger, deps: OperatorDeps =
     databaseSchema: config.databaseSchema,
   });
   return runUntilSignal(buildOperator(config, logger, deps), logger, deps);
+}
+
+/** The PostgreSQL settings when DATABASE_URL is set (the LISTEN connection uses them); else undefined. */
+function postgresSettings(config: Config) {
+  try {
+    const settings = storeSettings(config, (path) => readFileSync(path, 'utf8'));
+    return settings.kind === 'postgres' ? settings : undefined;
+  } catch {
+    // The store reports a bad setting itself (/ready); the processor then polls.
+    return undefined;
+  }
 }
 
 function defaultKubeConfig(): KubeConfig {

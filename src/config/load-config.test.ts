@@ -42,6 +42,19 @@ describe('loadConfig', () => {
       databaseSchema: 'gateway_worker',
       embeddedDataDir: 'data/embedded',
       jobRetentionDays: 14,
+      certificateTransientRetryInitialSeconds: 30,
+      certificateTransientRetryMaxSeconds: 240,
+      certificateMaxConcurrentIssuances: 10,
+      telemetryMaxBatchBytes: 4194304,
+      telemetryStreamWindow: 16,
+      telemetryMinuteRetentionDays: 14,
+      telemetryHourlyRetentionDays: 400,
+      securityEventRetentionDays: 30,
+      auditRetentionDays: 400,
+      telemetryBatchRetentionHours: 24,
+      telemetryTopK: 100,
+      telemetryPollSeconds: 10,
+      metricsTopRoutes: 20,
     };
     expect(loadConfig({})).to.deep.equal(expected);
   });
@@ -98,6 +111,11 @@ describe('loadConfig', () => {
       DATABASE_SCHEMA: 'gw',
       EMBEDDED_DATA_DIR: '/var/lib/gw',
       JOB_RETENTION_DAYS: '30',
+      CERTIFICATE_TRANSIENT_RETRY_INITIAL_SECONDS: '10',
+      CERTIFICATE_TRANSIENT_RETRY_MAX_SECONDS: '120',
+      CERTIFICATE_MAX_CONCURRENT_ISSUANCES: '25',
+      TELEMETRY_MAX_BATCH_BYTES: '1048576',
+      TELEMETRY_STREAM_WINDOW: '4',
       HOME: '/root',
       grpc_port: 'not-a-port',
     });
@@ -124,7 +142,26 @@ describe('loadConfig', () => {
       databaseSchema: 'gw',
       embeddedDataDir: '/var/lib/gw',
       jobRetentionDays: 30,
+      certificateTransientRetryInitialSeconds: 10,
+      certificateTransientRetryMaxSeconds: 120,
+      certificateMaxConcurrentIssuances: 25,
+      telemetryMaxBatchBytes: 1048576,
+      telemetryStreamWindow: 4,
+      telemetryMinuteRetentionDays: 14,
+      telemetryHourlyRetentionDays: 400,
+      securityEventRetentionDays: 30,
+      auditRetentionDays: 400,
+      telemetryBatchRetentionHours: 24,
+      telemetryTopK: 100,
+      telemetryPollSeconds: 10,
+      metricsTopRoutes: 20,
     });
+  });
+
+  it('refuses a telemetry batch limit below 1 KiB, naming the range', () => {
+    expect(configError(() => loadConfig({ TELEMETRY_MAX_BATCH_BYTES: '100' })).message).to.equal(
+      'invalid configuration: TELEMETRY_MAX_BATCH_BYTES=100: must be an integer from 1024 to 67108864',
+    );
   });
 
   it('reads the object store keys', () => {
@@ -271,7 +308,7 @@ describe('loadConfig', () => {
       env: { CONFIG_FILE: '/etc/gw.yaml' },
       file: 'S3_SECRET_ACCESS_KEY: 123456789',
       message:
-        'invalid configuration: S3_SECRET_ACCESS_KEY=(hidden) (in /etc/gw.yaml): must be a non-empty secret access key',
+        'invalid configuration: S3_SECRET_ACCESS_KEY=(value hidden) (in /etc/gw.yaml): must be a non-empty secret access key',
     },
     {
       name: 'a missing file',

@@ -53,4 +53,26 @@ describe('map entry names', () => {
     );
     expect(set.file[0]?.messageType[0]?.nestedType[0]?.name).to.equal('Inner');
   });
+
+  it('clears the map-entry flag protobufjs puts on a message that holds a map, keeping the real entry', () => {
+    const file = create(FileDescriptorProtoSchema, {
+      name: 'x.proto',
+      messageType: [
+        {
+          name: 'LogEntry',
+          options: { mapEntry: true },
+          field: [{ name: 'metadata', number: 6, typeName: 'MetadataEntry' }],
+          nestedType: [{ name: 'MetadataEntry', options: { mapEntry: true } }],
+        },
+        { name: 'LogEntries', field: [{ name: 'entries', number: 1, typeName: '.x.LogEntry' }] },
+      ],
+    });
+    const set = fromBinary(
+      FileDescriptorSetSchema,
+      repairedDescriptorSet([toBinary(FileDescriptorProtoSchema, file)]),
+    );
+    const logEntry = set.file[0]?.messageType[0];
+    expect(logEntry?.options?.mapEntry).to.equal(false);
+    expect(logEntry?.nestedType[0]?.options?.mapEntry).to.equal(true);
+  });
 });

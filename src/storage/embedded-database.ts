@@ -29,18 +29,16 @@ export class EmbeddedQueryError extends Error {
   }
 }
 
-// tsx runs the sources (tests, demo), the image runs compiled JavaScript: the worker is the
-// sibling file either way, and a TypeScript worker needs tsx's loader registered in its thread.
+// tsx runs the sources (tests, demo), the image runs compiled JavaScript: from the sources the
+// worker starts through a small bootstrap that registers tsx in its thread first.
 const FROM_SOURCES = import.meta.url.endsWith('.ts');
-const WORKER_URL = new URL(`./embedded-worker${FROM_SOURCES ? '.ts' : '.js'}`, import.meta.url);
+const WORKER_URL = new URL(
+  FROM_SOURCES ? './embedded-worker-from-sources.mjs' : './embedded-worker.js',
+  import.meta.url,
+);
 
 function startWorker(workerData: EmbeddedWorkerData): Worker {
-  if (!FROM_SOURCES) return new Worker(WORKER_URL, { workerData });
-  // Node 20 does not carry the main thread's loader hooks into workers: register tsx first.
-  const bootstrap =
-    `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(WORKER_URL.href)}); })` +
-    `.catch((err) => { process.nextTick(() => { throw err; }); });`;
-  return new Worker(bootstrap, { eval: true, workerData });
+  return new Worker(WORKER_URL, { workerData });
 }
 
 export class EmbeddedDatabase implements Database {

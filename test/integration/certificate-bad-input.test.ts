@@ -29,7 +29,9 @@ describe('Certificate end to end: bad input ends in a clear condition and delete
     bind = await startBind();
     pebble = await Pebble.start({ dnsServer: bind.address, validitySeconds: 3600 });
     front = await AcmeFront.start({ port: pebble.listenPort, caBundle: pebble.caBundle, tls: pebble.tls });
-    // The default back-off (1 h after the first failure): each case sees exactly one attempt.
+    // The default back-off: 1 h after a definitive failure, none after a terminal one (each of
+    // those cases sees exactly one attempt), 30 s after a transient one (the unreachable server
+    // is checked on its first failure).
     h = await startOperatorHarness('cert-bad', { gateways: 2 });
     await createOpaqueSecret(h.client, h.namespace, 'bind-tsig', { secret: bind.keys.HMACSHA256.secret });
   });
@@ -54,7 +56,12 @@ describe('Certificate end to end: bad input ends in a clear condition and delete
    * attempt, and checks what every case must show: Ready=False naming the cause, one failed
    * attempt, a next retry time, and the Secret (and the gateways' copy) exactly as before.
    */
-  async function failsAfter(name: string, edit: object, cause: RegExp): Promise<CertificateStatus> {
+  async function failsAfter(
+    name: string,
+    edit: object,
+    cause: RegExp,
+    retried: 'retried' | 'not retried' = 'retried',
+  ): Promise<CertificateStatus> {
     await h.client.create(
       CertificateResource,
       certificate(
@@ -78,7 +85,7 @@ describe('Certificate end to end: bad input ends in a clear condition and delete
       (s) =>
         s?.observedGeneration === 2 &&
         (s.failedIssuanceAttempts ?? 0) >= 1 &&
-        !!s.nextRetryTime &&
+        !!s.lastFailureTime &&
         cause.test(findCondition(s.conditions, 'Ready')?.message ?? ''),
     );
     const ready = findCondition(failed.conditions, 'Ready');
@@ -86,9 +93,18 @@ describe('Certificate end to end: bad input ends in a clear condition and delete
     expect(ready?.message).to.match(/^Issuance failed: /);
     expect(failed.lastFailureMessage).to.match(cause);
     expect(failed.failedIssuanceAttempts).to.equal(1);
-    expect(Date.parse(failed.nextRetryTime ?? '')).to.be.greaterThan(
-      Date.parse(failed.lastFailureTime ?? ''),
-    );
+    if (retried === 'retried') {
+      expect(Date.parse(failed.nextRetryTime ?? '')).to.be.greaterThan(
+        Date.parse(failed.lastFailureTime ?? ''),
+      );
+    } else {
+      // No timer: the next attempt waits for a spec change.
+      expect(failed.nextRetryTime).to.equal(undefined);
+      expect(ready?.message).to.match(/Not retried until the spec changes\.$/);
+      expect(findCondition(failed.conditions, 'Issuing')?.message).to.match(
+        /no retry can fix it; waiting for a change to the spec/,
+      );
+    }
     // Nothing was written to the Secret, and the gateways still serve the last good certificate.
     const secretAfter = await probe.secret();
     expect(secretAfter?.metadata.resourceVersion).to.equal(secretBefore?.metadata.resourceVersion);
@@ -99,15 +115,18 @@ describe('Certificate end to end: bad input ends in a clear condition and delete
     return failed;
   }
 
-  it('an unreachable ACME server: Ready=False says the server cannot be reached', async () => {
-    await failsAfter(
+  it('an unreachable ACME server: Ready=False says the server cannot be reached, a transient fault retried within 30 s', async () => {
+    const failed = await failsAfter(
       'unreachable',
       { acme: { server: 'https://127.0.0.1:1/dir' } },
-      /unreachable: cannot reach the ACME server https:\/\/127\.0\.0\.1:1: .*ECONNREFUSED/,
+      /unreachable: cannot reach the ACME server https:\/\/127\.0\.0\.1:1: .*ECONNREFUSED.*a transient fault/,
     );
+    expect(failed.transientFailures).to.equal(1);
+    const wait = Date.parse(failed.nextRetryTime ?? '') - Date.parse(failed.lastFailureTime ?? '');
+    expect(wait).to.be.within(20_000, 31_000);
   });
 
-  it('an e-mail address the CA rejects: Ready=False carries the CA’s invalidContact problem', async () => {
+  it('an e-mail address the CA rejects: Ready=False carries the CA’s invalidContact problem, and no retry is scheduled', async () => {
     // Another CA (the front) whose policy refuses the contact, as Let's Encrypt refuses
     // addresses at domains it cannot deliver to. Pebble itself only refuses addresses the API
     // server's e-mail format check refuses first.
@@ -123,6 +142,7 @@ describe('Certificate end to end: bad input ends in a clear condition and delete
       'contact',
       { acme: { server: front.directoryUrl, email: 'ops@forbidden.example' } },
       /invalidContact: contact email "ops@forbidden\.example" has forbidden domain/,
+      'not retried',
     );
     expect(front.count('newOrder')).to.equal(0);
   });

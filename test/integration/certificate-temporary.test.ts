@@ -29,11 +29,17 @@ describe('Certificate end to end: temporary certificates while the CA is down (r
 
   before(async () => {
     pebble = await Pebble.start({ defaultIPv4: '127.0.0.2', validitySeconds: VALIDITY_SECONDS });
-    // Failed attempts are retried after 1 s, then at most every 2 s, instead of 1 h doubling.
+    // Failed attempts (the CA down: transient ones) are retried after 1 s, then at most every
+    // 2 s, instead of 30 s doubling (transient) or 1 h doubling (definitive).
     h = await startOperatorHarness('cert-temp', {
       gateways: 3,
       httpPort: pebble.httpPort,
-      config: { certificateRetryInitialSeconds: 1, certificateRetryMaxSeconds: 2 },
+      config: {
+        certificateRetryInitialSeconds: 1,
+        certificateRetryMaxSeconds: 2,
+        certificateTransientRetryInitialSeconds: 1,
+        certificateTransientRetryMaxSeconds: 2,
+      },
     });
   });
   after(async () => {

@@ -20,7 +20,10 @@ import { createGatewayDatabase, type GatewayDatabase } from '../support/gateway-
 import { fillRequestLogs } from '../support/gateway-data.js';
 import { migratedStore } from '../support/job-fixtures.js';
 
-async function db(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+async function db(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
   let stderr = '';
   const out: Output = { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) };
@@ -57,8 +60,16 @@ describe('gateway-worker db (real PostgreSQL)', function () {
         '  001_initial_schema.sql  (version 1, in a transaction, 42 statements)\n',
     );
     const json = await db(['plan', '--dir', files, '--url', gateway.url, '--output', 'json']);
-    expect(JSON.parse(json.stdout)).to.deep.include({ latestVersion: '1', blocked: null ?? undefined } as object);
-    expect(await gateway.query("SELECT to_regclass('gateway_worker_schema_history') AS t")).to.deep.equal([{ t: null }]);
+    expect(json.code, json.stderr).to.equal(0);
+    expect(JSON.parse(json.stdout)).to.deep.include({
+      currentVersion: null,
+      latestVersion: '1',
+      apply: [{ file: '001_initial_schema.sql', version: '1', transactional: true }],
+      blocked: null,
+    });
+    expect(await gateway.query("SELECT to_regclass('gateway_worker_schema_history') AS t")).to.deep.equal([
+      { t: null },
+    ]);
   });
 
   it('exits 1 on drift, and repair records the new checksum without running the file again', async () => {
@@ -67,7 +78,13 @@ describe('gateway-worker db (real PostgreSQL)', function () {
       const { runMigrations } = await import('../../src/dbops/migrations/runner.js');
       await runMigrations(
         client,
-        [{ name: '001_initial_schema.sql', content: readFileSync(GATEWAY_SCHEMA_FILE, 'utf8'), source: 'test' }],
+        [
+          {
+            name: '001_initial_schema.sql',
+            content: readFileSync(GATEWAY_SCHEMA_FILE, 'utf8'),
+            source: 'test',
+          },
+        ],
         {
           history: { schema: 'public', table: 'gateway_worker_schema_history' },
           allowOutOfOrder: false,
@@ -79,15 +96,24 @@ describe('gateway-worker db (real PostgreSQL)', function () {
     } finally {
       await client.close();
     }
-    writeFileSync(join(files, '001_initial_schema.sql'), `-- reviewed: comment only\n${readFileSync(GATEWAY_SCHEMA_FILE, 'utf8')}`);
+    writeFileSync(
+      join(files, '001_initial_schema.sql'),
+      `-- reviewed: comment only\n${readFileSync(GATEWAY_SCHEMA_FILE, 'utf8')}`,
+    );
     const drifted = await db(['plan', '--dir', files, '--url', gateway.url]);
     expect(drifted.code).to.equal(1);
-    expect(drifted.stdout).to.match(/^drift: 001_initial_schema\.sql applied as [0-9a-f]{12}, now [0-9a-f]{12}$/m);
-    expect(drifted.stdout).to.match(/^blocked \(Drifted\): applied migration files were changed since they ran/m);
+    expect(drifted.stdout).to.match(
+      /^drift: 001_initial_schema\.sql applied as [0-9a-f]{12}, now [0-9a-f]{12}$/m,
+    );
+    expect(drifted.stdout).to.match(
+      /^blocked \(Drifted\): applied migration files were changed since they ran/m,
+    );
 
     const repaired = await db(['repair', '--dir', files, '--url', gateway.url]);
     expect(repaired.code, repaired.stderr).to.equal(0);
-    expect(repaired.stdout).to.match(/^recorded 001_initial_schema\.sql: checksum [0-9a-f]{12} → [0-9a-f]{12} \(its SQL is not run again\)$/m);
+    expect(repaired.stdout).to.match(
+      /^recorded 001_initial_schema\.sql: checksum [0-9a-f]{12} → [0-9a-f]{12} \(its SQL is not run again\)$/m,
+    );
     const after = await db(['plan', '--dir', files, '--url', gateway.url]);
     expect(after.code).to.equal(0);
     expect(after.stdout).to.match(/nothing to do\n$/);
@@ -122,7 +148,9 @@ describe('gateway-worker db (real PostgreSQL)', function () {
     const env = { OBJECT_STORE_URL: pathToFileURL(archive).toString() };
     const listed = await db(['backups', '--namespace', 'gw'], env);
     expect(listed.code, listed.stderr).to.equal(0);
-    expect(listed.stdout).to.match(new RegExp(`^${id}\\s+gw/nightly\\s+\\S+Z\\s+[\\d.]+ [KM]iB\\s+Skipped\\s+yes$`, 'm'));
+    expect(listed.stdout).to.match(
+      new RegExp(`^${id}\\s+gw/nightly\\s+\\S+Z\\s+[\\d.]+ [KM]iB\\s+Skipped\\s+yes$`, 'm'),
+    );
 
     const target = new URL(gateway.url);
     target.pathname = `/${gateway.name}_restored`;
@@ -138,11 +166,18 @@ describe('gateway-worker db (real PostgreSQL)', function () {
       GATEWAY_WORKER_BACKUP_PASSPHRASE: 'a passphrase for the cli test',
     });
     expect(restored.code, restored.stderr).to.equal(0);
-    expect(restored.stdout).to.match(new RegExp(`^restored ${id} \\(${gateway.name} on PostgreSQL 15\\.\\d+, taken \\S+, 12 tables, \\d+ rows\\) into `));
+    expect(restored.stdout).to.match(
+      new RegExp(
+        `^restored ${id} \\(${gateway.name} on PostgreSQL 15\\.\\d+, taken \\S+, 12 tables, \\d+ rows\\) into `,
+      ),
+    );
     const { adminQuery } = await import('../support/gateway-database.js');
     const rows = await adminQuery(target.toString(), 'SELECT count(*)::int AS n FROM request_logs');
     expect(rows.rows).to.deep.equal([{ n: 5_000 }]);
-    await adminQuery(gateway.url.replace(`/${gateway.name}`, '/postgres'), `DROP DATABASE "${gateway.name}_restored" WITH (FORCE)`);
+    await adminQuery(
+      gateway.url.replace(`/${gateway.name}`, '/postgres'),
+      `DROP DATABASE "${gateway.name}_restored" WITH (FORCE)`,
+    );
   });
 
   it('refuses a password on the command line, an unknown backup id and a missing command', async () => {
@@ -153,7 +188,9 @@ describe('gateway-worker db (real PostgreSQL)', function () {
     expect(refused.stderr).to.equal(
       'gateway-worker db plan: a password in the URL is visible to other users of this machine: leave it out and set PGPASSWORD\n',
     );
-    expect((await db(['restore', '--backup', '../x', '--to', gateway.url])).stderr).to.match(/not a backup id/);
+    expect((await db(['restore', '--backup', '../x', '--to', gateway.url])).stderr).to.match(
+      /not a backup id/,
+    );
     expect((await db([])).code).to.equal(2);
     expect((await db(['nope'])).stderr).to.match(/unknown command "nope"/);
   });

@@ -9,7 +9,7 @@ import type { LogFields, Logger } from '../../src/runtime/logger.js';
 import { silentLogger } from '../../src/runtime/logger.js';
 import { JobKinds } from '../../src/storage/jobs/job-kind.js';
 import { migrate, SchemaTooNewError } from '../../src/storage/migrate.js';
-import { LATEST_SCHEMA_VERSION } from '../../src/storage/migrations.js';
+import { LATEST_SCHEMA_VERSION, MIGRATIONS } from '../../src/storage/migrations.js';
 import { Store } from '../../src/storage/store.js';
 import {
   eventually,
@@ -67,7 +67,9 @@ describe('storage faults (real PostgreSQL)', function () {
       const rows = await replicas[0]!.query<{ version: number }>(
         `SELECT version FROM "${schema}".schema_migrations`,
       );
-      expect(rows.rows.map((r) => r.version)).to.deep.equal([LATEST_SCHEMA_VERSION]);
+      expect(rows.rows.map((r) => r.version).sort((a, b) => a - b)).to.deep.equal(
+        MIGRATIONS.map((m) => m.version),
+      );
     } finally {
       await Promise.all(replicas.map((db) => db.close()));
     }
@@ -76,7 +78,8 @@ describe('storage faults (real PostgreSQL)', function () {
   it('refuses a schema newer than the code, says what to do, and does not retry', async () => {
     const test = await migratedStore('newer');
     await test.db.query(
-      `INSERT INTO "${test.schema}".schema_migrations (version, name) VALUES (99, 'from the future')`,
+      `INSERT INTO "${test.schema}".schema_migrations (version, name) VALUES ($1, 'from the future')`,
+      [LATEST_SCHEMA_VERSION + 1],
     );
     let error: unknown;
     await migrate(test.db, { schema: test.schema, logger: silentLogger }).catch(
@@ -84,7 +87,7 @@ describe('storage faults (real PostgreSQL)', function () {
     );
     expect(error).to.be.instanceOf(SchemaTooNewError);
     expect((error as Error).message).to.equal(
-      `the database schema ${test.schema} is at version 99, newer than this gateway-worker knows (${LATEST_SCHEMA_VERSION}): ` +
+      `the database schema ${test.schema} is at version ${LATEST_SCHEMA_VERSION + 1}, newer than this gateway-worker knows (${LATEST_SCHEMA_VERSION}): ` +
         'a newer release migrated it. Run that release (or newer), or restore the database from a backup taken ' +
         'before the upgrade; this version will not touch it',
     );
@@ -93,7 +96,9 @@ describe('storage faults (real PostgreSQL)', function () {
     const store = storeFor(await sharedDatabaseUrl(), test.schema, recordingLogger(lines));
     await store.start();
     await eventually(() => store.readiness() !== 'connecting', 'the store to give up');
-    expect(store.readiness()).to.match(/^the database schema .* is at version 99/);
+    expect(store.readiness()).to.match(
+      new RegExp(`^the database schema .* is at version ${LATEST_SCHEMA_VERSION + 1}`),
+    );
     await new Promise((resolve) => setTimeout(resolve, 600));
     expect(lines.filter((l) => l.level === 'error')).to.have.length(1);
     await store.stop();

@@ -7,7 +7,8 @@
  * Pebble builds every URL it returns from the request's Host header, so forwarding Host
  * unchanged keeps clients talking to the front without rewriting bodies.
  */
-import { createServer, request as httpsRequest, type Server } from 'node:https';
+import { Agent, createServer, request as httpsRequest, type Server } from 'node:https';
+import { createSecureContext } from 'node:tls';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 
@@ -99,11 +100,18 @@ export class AcmeFront {
   private readonly held: ServerResponse[] = [];
   private readonly sockets = new Set<Socket>();
   private unavailable = false;
+  /** Keep-alive to the CA with one TLS context: a context per request costs the operator's process (the bench hosts both). */
+  private readonly upstreamAgent: Agent;
 
   private constructor(
     private readonly server: Server,
     private readonly target: AcmeFrontTarget,
-  ) {}
+  ) {
+    this.upstreamAgent = new Agent({
+      keepAlive: true,
+      secureContext: createSecureContext({ ca: target.caBundle }),
+    });
+  }
 
   static async start(target: AcmeFrontTarget): Promise<AcmeFront> {
     const server = createServer({ cert: target.tls.certPem, key: target.tls.keyPem });
@@ -211,6 +219,7 @@ export class AcmeFront {
   }
 
   async stop(): Promise<void> {
+    this.upstreamAgent.destroy();
     for (const socket of this.sockets) socket.destroy();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
@@ -246,7 +255,7 @@ export class AcmeFront {
         path,
         headers: req.headers,
         // Checked against 127.0.0.1 (the certificate names it), not against the Host header.
-        ca: this.target.caBundle,
+        agent: this.upstreamAgent,
       },
       (answer) => {
         const status = answer.statusCode ?? 502;

@@ -246,7 +246,7 @@ const spec = object(
 const status = object('What the operator observed and did; written by the operator only.', {
   observedGeneration,
   conditions: conditions(
-    'Ready (a valid certificate is in the Secret), Issuing (an ACME order is in progress), ' +
+    'Ready (a valid certificate is in the Secret), Issuing (a certificate is needed: why, and how the attempt stands), ' +
       'Temporary (the Secret holds a temporary certificate)',
   ),
   notBefore: timestamp('Start of validity of the stored certificate.'),
@@ -266,9 +266,15 @@ const status = object('What the operator observed and did; written by the operat
     ]),
   }),
   failedIssuanceAttempts: integer('Consecutive failed issuance attempts; reset on success.', { minimum: 0 }),
+  transientFailures: integer(
+    'How many of failedIssuanceAttempts were transient (the ACME server unreachable, failing or not answering); those retry on the short back-off.',
+    { minimum: 0 },
+  ),
   lastFailureTime: timestamp('When issuance last failed.'),
   lastFailureMessage: string('Why issuance last failed.', { maxLength: 32768 }),
-  nextRetryTime: timestamp('When the operator retries after a failure (exponential back-off).'),
+  nextRetryTime: timestamp(
+    'When the operator retries after a failure (exponential back-off); unset after a failure no retry can fix.',
+  ),
   gateways: gatewaysStatus,
 });
 

@@ -26,7 +26,7 @@ const text = (value: string | undefined): string | undefined =>
 
 export class SecretAccountKeyStore implements AccountKeyStore {
   constructor(
-    private readonly client: KubeClient,
+    private readonly client: Pick<KubeClient, 'get' | 'apply'>,
     private readonly namespace: string,
   ) {}
 

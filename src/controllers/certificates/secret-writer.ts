@@ -14,10 +14,12 @@ export interface StoredCertificateInput {
   readonly caPem?: string;
   readonly revision: number;
   readonly temporary: boolean;
+  /** The leaf's notAfter, when known (saves parsing the chain again). */
+  readonly notAfter?: Date;
 }
 
 export async function storeCertificate(
-  client: KubeClient,
+  client: Pick<KubeClient, 'apply'>,
   cert: Certificate,
   input: StoredCertificateInput,
 ): Promise<void> {
@@ -30,6 +32,7 @@ export async function storeCertificate(
     caPem: input.caPem,
     revision: input.revision,
     temporary: input.temporary,
+    notAfter: input.notAfter,
   });
   await client.apply<KubeObject>(CoreTypes.secret, {
     apiVersion: 'v1',

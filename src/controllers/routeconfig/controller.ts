@@ -27,6 +27,7 @@ import {
 import { systemClock, type Clock } from '../../runtime/clock.js';
 import {
   Controller,
+  type ReconcileContext,
   type ReconcileRequest,
   type ReconcileResult,
 } from '../../runtime/controller/controller.js';
@@ -73,6 +74,14 @@ export interface RouteConfigControllerOptions {
   readonly workers: number;
   readonly registry?: Registry;
   readonly clock?: Clock;
+  /**
+   * After each compile, what each RouteConfig puts on the gateways ('namespace/name' → its
+   * served payload, canonical JSON of RoutesPayload), read-only: telemetry matches logged
+   * requests to routes with it.
+   */
+  readonly onServing?: (
+    served: ReadonlyMap<string, { readonly version: string; readonly payload: Uint8Array }>,
+  ) => void;
 }
 
 interface Informers {
@@ -107,7 +116,7 @@ export function routeConfigController(options: RouteConfigControllerOptions): Co
     logger: options.logger,
     registry: options.registry,
     clock: options.clock,
-    reconcile: (request) => reconciler.reconcile(request),
+    reconcile: (request, context) => reconciler.reconcile(request, context),
   })
     // Our own status writes change neither generation nor labels: they do not recompile.
     .watchMapped(informers.routeConfigs, recompile, { predicates: [anyOf(generationChanged, labelsChanged)] })
@@ -151,13 +160,16 @@ class RouteConfigReconciler {
     this.clock = options.clock ?? systemClock;
   }
 
-  async reconcile(request: ReconcileRequest): Promise<ReconcileResult | undefined> {
+  async reconcile(
+    request: ReconcileRequest,
+    { logger }: ReconcileContext,
+  ): Promise<ReconcileResult | undefined> {
     if (request.key !== COMPILE) return this.reconcileOne(request.key);
-    await this.compile();
+    await this.compile(logger);
     return undefined;
   }
 
-  private async compile(): Promise<void> {
+  private async compile(logger: Logger): Promise<void> {
     const { routeConfigs, services, slices, certificates, wafRuleSets } = this.informers;
     const live = routeConfigs.store.list().filter((rc) => !rc.metadata.deletionTimestamp);
     const input = {
@@ -214,6 +226,17 @@ class RouteConfigReconciler {
       this.lastStored.delete(key);
     }
     this.plans = plans;
+    logger.debug('compiled routes', {
+      routeConfigs: current.size,
+      invalid: [...current.values()].filter((r) => !r.valid).length,
+    });
+    if (this.options.onServing) {
+      const served = new Map<string, { version: string; payload: Uint8Array }>();
+      for (const [key, plan] of plans) {
+        if (plan.served) served.set(key, { version: plan.served.version, payload: plan.served.payload });
+      }
+      this.options.onServing(served);
+    }
   }
 
   /**

@@ -11,6 +11,7 @@ import { contentVersion } from '../../domain/snapshot/snapshot.js';
 import { systemClock, type Clock } from '../../runtime/clock.js';
 import {
   Controller,
+  type ReconcileContext,
   type ReconcileRequest,
   type ReconcileResult,
 } from '../../runtime/controller/controller.js';
@@ -65,7 +66,7 @@ export function wafRuleSetController(options: WafRuleSetControllerOptions): Cont
     logger: options.logger,
     registry: options.registry,
     clock: options.clock,
-    reconcile: (request) => reconciler.reconcile(request),
+    reconcile: (request, context) => reconciler.reconcile(request, context),
   })
     .watchPrimary(ruleSets)
     .watchOwned(configMaps, {
@@ -89,7 +90,10 @@ class WafRuleSetReconciler {
     this.clock = options.clock ?? systemClock;
   }
 
-  async reconcile({ key, namespace = '', name }: ReconcileRequest): Promise<ReconcileResult | undefined> {
+  async reconcile(
+    { key, namespace = '', name }: ReconcileRequest,
+    { logger }: ReconcileContext,
+  ): Promise<ReconcileResult | undefined> {
     const owner = pushOwner('WafRuleSet', key);
     const rs = this.ruleSets.store.get(key);
     if (!rs || rs.metadata.deletionTimestamp) {
@@ -104,6 +108,7 @@ class WafRuleSetReconciler {
     let candidate = compiled ? revisions.find((r) => r.hash === compiled.hash) : undefined;
     if (compiled && !candidate) {
       candidate = await this.storeRevision(rs, compiled, revisions);
+      logger.info('stored a WAF rule set revision', { revision: candidate.revision, hash: candidate.hash });
       revisions.push(candidate);
     }
 
@@ -118,6 +123,7 @@ class WafRuleSetReconciler {
       revisions.splice(revisions.indexOf(current), 1, { ...current, rejected: message });
       if (current.hash === candidate?.hash) candidate = { ...candidate, rejected: message };
       this.event(rs, 'Warning', 'Rejected', `Gateways rejected revision ${current.revision}: ${message}`);
+      logger.warn('gateways rejected a WAF rule set revision', { revision: current.revision, message });
     } else if (
       current &&
       before.selected > 0 &&

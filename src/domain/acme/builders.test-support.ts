@@ -137,3 +137,39 @@ export function edited(
     annotations: apply(secret.annotations, changes.annotations),
   };
 }
+
+/** The kubernetes.io/tls Secret object (base64 data) the operator would have stored for `cert`. */
+export async function tlsSecretFor(
+  cert: Certificate,
+  options: StoredOptions = {},
+): Promise<{
+  metadata: {
+    namespace: string;
+    name: string;
+    labels: Record<string, string>;
+    annotations: Record<string, string>;
+  };
+  type: string;
+  data: Record<string, string>;
+}> {
+  const stored = await storedFor(cert, options);
+  const content = certificateSecretContent({
+    certificateName: cert.metadata.name ?? '',
+    dnsNames: options.dnsNames ?? cert.spec.dnsNames,
+    issuer: cert.spec.acme.server,
+    chainPem: stored.data['tls.crt'] ?? '',
+    keyPem: stored.data['tls.key'] ?? '',
+    revision: options.revision ?? 1,
+    temporary: options.temporary ?? false,
+  });
+  return {
+    metadata: {
+      namespace: cert.metadata.namespace ?? 'default',
+      name: cert.spec.secretName,
+      labels: content.labels,
+      annotations: content.annotations,
+    },
+    type: content.type,
+    data: content.data,
+  };
+}

@@ -12,11 +12,19 @@ export {
 } from './renewal.js';
 export {
   retryBackoff,
+  transientBackoff,
   nextRetryTime,
+  countFailure,
+  NO_FAILURES,
   DEFAULT_RETRY_INITIAL_MS,
   DEFAULT_RETRY_MAX_MS,
+  DEFAULT_TRANSIENT_RETRY_INITIAL_MS,
+  DEFAULT_TRANSIENT_RETRY_MAX_MS,
+  type FailureCounts,
+  type RetryInput,
   type RetryOptions,
 } from './backoff.js';
+export { failureClass, failureClassText, type FailureClass, type FailureFacts } from './failure-class.js';
 export {
   issuanceDecision,
   plannedRenewalTime,

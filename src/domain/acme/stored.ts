@@ -2,10 +2,10 @@
  * What the issuance and temporary-certificate policies need to know about the Secret's current
  * content, worked out once: the parsed leaf, its description, and whether tls.key belongs to it.
  */
-import { createPrivateKey } from 'node:crypto';
+import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { ChainError, parseChain, type ParsedCertificate } from '../certs/chain.js';
 import { describeLeaf, type CertificateDescription } from '../certs/describe.js';
-import { describePrivateKey, type KeyShape } from '../certs/keys.js';
+import { describeKey, type KeyShape } from '../certs/keys.js';
 import type { StoredSecret } from '../certs/secret.js';
 
 export type StoredCertificate =
@@ -21,10 +21,20 @@ export type StoredCertificate =
       readonly keyMatches: boolean;
     };
 
-function keyMatchesLeaf(leaf: ParsedCertificate, keyPem: string): boolean {
+function parseKey(keyPem: string): KeyObject | undefined {
   try {
-    return leaf.node.checkPrivateKey(createPrivateKey(keyPem));
+    return createPrivateKey(keyPem);
   } catch {
+    return undefined;
+  }
+}
+
+function keyMatchesLeaf(leaf: ParsedCertificate, key: KeyObject | undefined): boolean {
+  if (!key) return false;
+  try {
+    return leaf.node.checkPrivateKey(key);
+  } catch {
+    // A key of another algorithm than the certificate's throws instead of answering false.
     return false;
   }
 }
@@ -60,12 +70,13 @@ function inspect(secret: StoredSecret): StoredCertificate {
     return { kind: 'unparsable', message: error.message };
   }
   if (!leaf) return { kind: 'unparsable', message: 'no PEM certificate in tls.crt' };
+  const key = parseKey(keyPem);
   return {
     kind: 'parsed',
     leaf,
     description: describeLeaf(leaf),
-    keyShape: describePrivateKey(keyPem),
-    keyMatches: keyMatchesLeaf(leaf, keyPem),
+    keyShape: key ? describeKey(key) : undefined,
+    keyMatches: keyMatchesLeaf(leaf, key),
   };
 }
 

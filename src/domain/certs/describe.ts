@@ -3,10 +3,13 @@
  * issuer, and whether it is one of our temporary certificates.
  */
 import {
+  distinguishedName,
   fingerprintSha256,
   parseChain,
+  pemBlocks,
   subjectAltDnsNames,
   subjectField,
+  validity,
   type ParsedCertificate,
 } from './chain.js';
 
@@ -35,20 +38,23 @@ export function isTemporaryCertificate(leaf: ParsedCertificate): boolean {
 }
 
 export function describeLeaf(leaf: ParsedCertificate): CertificateDescription {
+  const { notBefore, notAfter } = validity(leaf);
   return {
-    notBefore: leaf.x509.notBefore,
-    notAfter: leaf.x509.notAfter,
-    serialNumber: leaf.x509.serialNumber.toLowerCase(),
+    notBefore,
+    notAfter,
+    serialNumber: leaf.node.serialNumber.toLowerCase(),
     fingerprintSHA256: fingerprintSha256(leaf),
     dnsNames: subjectAltDnsNames(leaf),
-    issuer: leaf.x509.issuer,
+    issuer: distinguishedName(leaf.node.issuer),
     isTemporary: isTemporaryCertificate(leaf),
   };
 }
 
 /** Describes the leaf (first certificate) of a PEM chain; throws a ChainError when it does not parse. */
 export function describeCertificate(chainPem: string): CertificateDescription {
-  const [leaf] = parseChain(chainPem);
+  // The leaf alone: the rest of the chain says nothing about what is stored.
+  const first = pemBlocks(chainPem)[0];
+  const [leaf] = parseChain(first ? first.pem : chainPem);
   if (!leaf) throw new Error('unreachable: parseChain returns at least one certificate');
   return describeLeaf(leaf);
 }

@@ -56,6 +56,11 @@ export function describePrivateKey(pem: string): KeyShape | undefined {
   } catch {
     return undefined;
   }
+  return describeKey(key);
+}
+
+/** The shape of a parsed key (parsing a PEM key costs about a millisecond: do it once). */
+export function describeKey(key: KeyObject): KeyShape | undefined {
   const details = key.asymmetricKeyDetails;
   if (key.asymmetricKeyType === 'rsa' && details?.modulusLength !== undefined) {
     return { algorithm: 'RSA', size: details.modulusLength };

@@ -47,6 +47,8 @@ export interface CertificateSecretInput {
   /** The status.revision this certificate is stored under. */
   readonly revision: number;
   readonly temporary: boolean;
+  /** The leaf's notAfter when the caller has it already (parsed from chainPem otherwise). */
+  readonly notAfter?: Date;
 }
 
 export interface CertificateSecretContent {
@@ -64,7 +66,7 @@ export function rfc3339(date: Date): string {
 
 /** The Secret content for a certificate; the not-after annotation is read from the chain itself. */
 export function certificateSecretContent(input: CertificateSecretInput): CertificateSecretContent {
-  const { notAfter } = describeCertificate(input.chainPem);
+  const notAfter = input.notAfter ?? describeCertificate(input.chainPem).notAfter;
   const base64 = (text: string): string => Buffer.from(text, 'utf8').toString('base64');
   return {
     type: TLS_SECRET_TYPE,

@@ -4,7 +4,14 @@
  * A non-empty result means: store nothing, and show the messages in the Certificate's status.
  */
 import { createPrivateKey, type KeyObject } from 'node:crypto';
-import { ChainError, parseChain, subjectAltDnsNames, type ParsedCertificate } from './chain.js';
+import {
+  ChainError,
+  distinguishedName,
+  parseChain,
+  subjectAltDnsNames,
+  validity,
+  type ParsedCertificate,
+} from './chain.js';
 import { uncoveredNames } from './dns-names.js';
 
 export interface IssuedCertificate {
@@ -57,7 +64,7 @@ const namesCovered: Check = ({ chain: [leaf], input }) => {
 };
 
 const current: Check = ({ chain: [leaf], input }) => {
-  const { notBefore, notAfter } = leaf.x509;
+  const { notBefore, notAfter } = validity(leaf);
   const now = input.now.getTime();
   if (now < notBefore.getTime()) {
     return `the certificate is not valid before ${notBefore.toISOString()} (now ${input.now.toISOString()})`;
@@ -75,7 +82,7 @@ function signedBy(child: ParsedCertificate, parent: ParsedCertificate): boolean 
 }
 
 function name(cert: ParsedCertificate, index: number): string {
-  return `${index === 0 ? 'the leaf' : `certificate ${index + 1}`} (${cert.x509.subject || 'no subject'})`;
+  return `${index === 0 ? 'the leaf' : `certificate ${index + 1}`} (${distinguishedName(cert.node.subject) || 'no subject'})`;
 }
 
 const chainVerifies: Check = ({ chain, input }) => {
@@ -101,7 +108,7 @@ const chainVerifies: Check = ({ chain, input }) => {
     return (error as Error).message;
   }
   if (roots.some((root) => root.node.raw.equals(top.node.raw) || signedBy(top, root))) return undefined;
-  return `${topName} does not chain to the issuer's root (${roots.map((r) => r.x509.subject).join('; ')})`;
+  return `${topName} does not chain to the issuer's root (${roots.map((r) => distinguishedName(r.node.subject)).join('; ')})`;
 };
 
 const CHECKS: readonly (readonly [IssuedCheckName, Check])[] = [

@@ -1,8 +1,8 @@
 import { expect } from 'chai';
 import { FakeClock } from '../clock.js';
-import { silentLogger } from '../logger.js';
+import { silentLogger, type Logger } from '../logger.js';
 import { createMetricsRegistry } from '../metrics.js';
-import { Controller, TerminalError, type ReconcileResult } from './controller.js';
+import { Controller, TerminalError, type ReconcileContext, type ReconcileResult } from './controller.js';
 
 /** Lets the workers run everything that is ready now (no timers involved). */
 async function settle(): Promise<void> {
@@ -95,6 +95,67 @@ describe('controller reconcile results (injected clock)', () => {
     controller.enqueue('ns/a');
     await settle();
     expect(runs).to.have.length(2);
+    await controller.stop();
+  });
+
+  it('keeps the schedule a terminal error carries, without back-off retries', async () => {
+    const { clock, runs, controller } = harness(() => {
+      throw new TerminalError('acme.email: the CA refuses it', { requeueAfterMs: 60_000 });
+    });
+    await controller.start();
+    controller.enqueue('ns/a');
+    await settle();
+    clock.advance(59_999);
+    await settle();
+    expect(runs).to.deep.equal([0]);
+    clock.advance(1);
+    await settle();
+    expect(runs).to.deep.equal([0, 60_000]);
+    await controller.stop();
+  });
+
+  it('gives each reconcile a logger naming the object and the reconcile, and a signal that aborts at the timeout', async () => {
+    const clock = new FakeClock(0);
+    const lines: { msg: string; fields: Record<string, unknown> }[] = [];
+    const logger: Logger = {
+      ...silentLogger,
+      info: (msg, fields = {}) => lines.push({ msg, fields: { ...fields } }),
+      child: (base) => {
+        const child: Logger = {
+          ...silentLogger,
+          info: (msg, fields = {}) => lines.push({ msg, fields: { ...base, ...fields } }),
+          child: (more) => logger.child({ ...base, ...more }),
+        };
+        return child;
+      },
+    };
+    let seen: ReconcileContext | undefined;
+    let release: () => void = () => undefined;
+    const controller = new Controller({
+      name: 'test',
+      workers: 1,
+      logger,
+      clock,
+      reconcileTimeoutMs: 30_000,
+      reconcile: (_request, context) => {
+        seen = context;
+        context.logger.info('deciding');
+        return new Promise((resolve) => {
+          release = () => resolve(undefined);
+        });
+      },
+    });
+    await controller.start();
+    controller.enqueue('ns/a');
+    await settle();
+    const line = lines.find((l) => l.msg === 'deciding');
+    expect(line?.fields).to.include({ controller: 'test', namespace: 'ns', name: 'a' });
+    expect(line?.fields.reconcileID).to.equal(seen?.reconcileID).and.to.be.a('string');
+    expect(seen?.signal.aborted).to.equal(false);
+    clock.advance(30_000);
+    expect(seen?.signal.aborted).to.equal(true);
+    expect(String(seen?.signal.reason)).to.match(/timed out after 30000 ms/);
+    release();
     await controller.stop();
   });
 

@@ -28,8 +28,14 @@ export interface ReconcileResult {
 }
 
 export interface ReconcileContext {
+  /** The controller's logger with `namespace`, `name` and `reconcileID` of this reconcile. */
   readonly logger: Logger;
   readonly reconcileID: string;
+  /**
+   * Aborted when the reconcile runs longer than the controller's `reconcileTimeoutMs`: pass it to
+   * API calls and long steps so a hung request does not hold a worker for good.
+   */
+  readonly signal: AbortSignal;
 }
 
 export type Reconcile = (
@@ -37,10 +43,24 @@ export type Reconcile = (
   context: ReconcileContext,
 ) => Promise<ReconcileResult | undefined>;
 
-/** An error retrying cannot fix (invalid input): logged and counted, not requeued until the object changes. */
+/**
+ * An error retrying cannot fix (a spec no retry can make work): logged and counted, not retried
+ * with back-off; the object is reconciled again when it changes, or at `requeueAfterMs` when the
+ * object has a schedule of its own that still holds (e.g. a served certificate's expiry).
+ */
 export class TerminalError extends Error {
   override name = 'TerminalError';
+
+  constructor(
+    message: string,
+    readonly options: { readonly requeueAfterMs?: number } = {},
+  ) {
+    super(message);
+  }
 }
+
+/** The default of {@link ControllerOptions.reconcileTimeoutMs}. */
+export const DEFAULT_RECONCILE_TIMEOUT_MS = 60_000;
 
 export interface ControllerOptions {
   readonly name: string;
@@ -50,6 +70,8 @@ export interface ControllerOptions {
   readonly registry?: Registry;
   readonly clock?: Clock;
   readonly rateLimiter?: RateLimiter;
+  /** When a reconcile's signal aborts; 60 s by default. */
+  readonly reconcileTimeoutMs?: number;
 }
 
 export interface WatchOptions<T extends KubeObject> {
@@ -195,9 +217,17 @@ export class Controller implements Component {
     const reconcileID = randomUUID();
     const logger = this.logger.child({ namespace, name, reconcileID });
     const stopTimer = this.metrics?.reconcileTime.startTimer({ controller: this.name });
+    const timeoutMs = this.options.reconcileTimeoutMs ?? DEFAULT_RECONCILE_TIMEOUT_MS;
+    const abort = new AbortController();
+    const timeout = (this.options.clock ?? systemClock).setTimer(timeoutMs, () => {
+      abort.abort(new Error(`reconcile timed out after ${timeoutMs} ms`));
+    });
     let result: string;
     try {
-      const outcome = await this.options.reconcile({ key, namespace, name }, { logger, reconcileID });
+      const outcome = await this.options.reconcile(
+        { key, namespace, name },
+        { logger, reconcileID, signal: abort.signal },
+      );
       if (outcome?.requeueAfterMs !== undefined) {
         this.queue.forget(key);
         this.queue.addAfter(key, outcome.requeueAfterMs);
@@ -216,8 +246,13 @@ export class Controller implements Component {
         this.queue.addRateLimited(key);
       } else if (error instanceof TerminalError) {
         this.metrics?.terminalErrors.inc({ controller: this.name });
-        logger.error('reconcile failed; not retrying until the object changes', { error: error.message });
+        const requeueAfterMs = error.options.requeueAfterMs;
+        logger.error('reconcile failed; not retrying until the object changes', {
+          error: error.message,
+          ...(requeueAfterMs === undefined ? {} : { nextLookMs: requeueAfterMs }),
+        });
         this.queue.forget(key);
+        if (requeueAfterMs !== undefined) this.queue.addAfter(key, requeueAfterMs);
       } else {
         logger.warn('reconcile failed; retrying with backoff', {
           error: error.message,
@@ -226,6 +261,7 @@ export class Controller implements Component {
         this.queue.addRateLimited(key);
       }
     } finally {
+      timeout.cancel();
       stopTimer?.();
     }
     this.metrics?.reconcileTotal.inc({ controller: this.name, result });

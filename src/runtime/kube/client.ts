@@ -9,6 +9,7 @@ import {
   request as httpsRequest,
   type RequestOptions as HttpsRequestOptions,
 } from 'node:https';
+import { createSecureContext } from 'node:tls';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { Counter, type Registry } from 'prom-client';
 import { ApiError, type Status } from './errors.js';
@@ -33,6 +34,11 @@ export interface RequestOptions {
   readonly timeoutMs?: number;
   readonly verb?: Verb;
   readonly resource?: string;
+}
+
+/** Per call: a reconcile's signal cancels the request when the reconcile times out. */
+export interface CallOptions {
+  readonly signal?: AbortSignal;
 }
 
 export interface WatchEvent<T = KubeObject> {
@@ -155,10 +161,16 @@ export class KubeClient {
 
   // Typed helpers over request(); each names its verb so the request counter is exact.
 
-  get<T extends KubeObject>(type: ResourceType, namespace: string | undefined, name: string): Promise<T> {
+  get<T extends KubeObject>(
+    type: ResourceType,
+    namespace: string | undefined,
+    name: string,
+    options: CallOptions = {},
+  ): Promise<T> {
     return this.request<T>('GET', resourcePath(type, namespace, name), {
       verb: 'get',
       resource: type.plural,
+      signal: options.signal,
     });
   }
 
@@ -206,6 +218,7 @@ export class KubeClient {
     name: string,
     patch: unknown,
     subresource?: string,
+    options: CallOptions = {},
   ): Promise<T> {
     return this.request<T>('PATCH', resourcePath(type, namespace, name, subresource), {
       body: patch,
@@ -213,6 +226,7 @@ export class KubeClient {
       query: { fieldManager: FIELD_MANAGER },
       verb: 'patch',
       resource: type.plural,
+      signal: options.signal,
     });
   }
 
@@ -220,7 +234,7 @@ export class KubeClient {
   apply<T extends KubeObject>(
     type: ResourceType,
     obj: T,
-    options: { force?: boolean; subresource?: string } = {},
+    options: { force?: boolean; subresource?: string } & CallOptions = {},
   ): Promise<T> {
     const body = { apiVersion: apiVersionOf(type), kind: type.kind, ...obj };
     return this.request<T>(
@@ -232,6 +246,7 @@ export class KubeClient {
         query: { fieldManager: FIELD_MANAGER, force: options.force ?? true },
         verb: 'patch',
         resource: type.plural,
+        signal: options.signal,
       },
     );
   }
@@ -263,9 +278,8 @@ export class KubeClient {
     this.agent ??= isHttps
       ? new HttpsAgent({
           keepAlive: true,
-          ca: opts.ca,
-          cert: opts.cert,
-          key: opts.key,
+          // Built once: given ca/cert/key, every new socket would build (parse) a context of its own.
+          secureContext: createSecureContext({ ca: opts.ca, cert: opts.cert, key: opts.key }),
           rejectUnauthorized: opts.rejectUnauthorized,
           servername: opts.servername,
         })

@@ -16,6 +16,7 @@ import {
   type ParsedFlags,
 } from '../backup/cli-support.js';
 import { findManifest, manifestsInStore } from '../dbops/backup/catalog.js';
+import { countRows } from '../dbops/backup/dump.js';
 import { pgTools } from '../dbops/backup/pg-tools.js';
 import { restoreBackup } from '../dbops/backup/restore.js';
 import { takeLock } from '../dbops/connection/advisory-lock.js';
@@ -28,6 +29,8 @@ import { configMapFiles, directoryFiles } from '../dbops/migrations/sources.js';
 import { OperationError } from '../dbops/operation-error.js';
 import { readResource, resolveConnection } from '../dbops/resources.js';
 import {
+  compareRowCounts,
+  describeMismatches,
   humanBytes,
   isBackupId,
   parseMigrations,
@@ -319,11 +322,23 @@ async function restore(flags: ParsedFlags, env: NodeJS.ProcessEnv, out: Output):
         target,
         clean: flags.switches.has('clean'),
       });
-      const rows = Object.values(manifest.tableRows).reduce((a, b) => a + b, 0);
+      // Counted in the restored database: a backup taken without verification has no counts.
+      const restored = await withClient(target, undefined, (client) => countRows(client));
+      const rows = Object.values(restored).reduce((a, b) => a + b, 0);
       out.stdout(
-        `restored ${id} (${manifest.database} on PostgreSQL ${manifest.serverVersion}, taken ${manifest.finishedAt}, ` +
-          `${Object.keys(manifest.tableRows).length} tables, ${rows} rows) into ${created ? 'the new database ' : ''}${target.description}\n`,
+        `restored ${id} (${manifest.database} on PostgreSQL ${manifest.serverVersion}, taken ${manifest.finishedAt}) ` +
+          `into ${created ? 'the new database ' : ''}${target.description}: ${Object.keys(restored).length} tables, ${rows} rows\n`,
       );
+      if (Object.keys(manifest.tableRows).length > 0) {
+        const mismatches = compareRowCounts(manifest.tableRows, restored);
+        if (mismatches.length > 0) {
+          out.stderr(
+            `gateway-worker db restore: the restored rows differ from the backup's snapshot: ${describeMismatches(mismatches)}\n`,
+          );
+          return 1;
+        }
+        out.stdout("every table's row count matches the backup's snapshot\n");
+      }
       return 0;
     } catch (err) {
       if (err instanceof OperationError) throw new Error(err.message, { cause: err });

@@ -16,7 +16,7 @@ import { connect } from '../../src/dbops/connection/client.js';
 import { silentLogger } from '../../src/runtime/logger.js';
 import { DirectoryObjectStore } from '../../src/storage/object-store-directory.js';
 import { GATEWAY_SCHEMA_FILE } from '../fixtures/gateway-reference/paths.js';
-import { createGatewayDatabase, type GatewayDatabase } from '../support/gateway-database.js';
+import { adminQuery, createGatewayDatabase, type GatewayDatabase } from '../support/gateway-database.js';
 import { fillRequestLogs } from '../support/gateway-data.js';
 import { migratedStore } from '../support/job-fixtures.js';
 
@@ -57,7 +57,7 @@ describe('gateway-worker db (real PostgreSQL)', function () {
       `database ${gateway.params.description}, history "public"."gateway_worker_schema_history"\n` +
         'applied: 0 (version none); files up to version 1\n' +
         'would apply:\n' +
-        '  001_initial_schema.sql  (version 1, in a transaction, 42 statements)\n',
+        '  001_initial_schema.sql  (version 1, in a transaction, 37 statements)\n',
     );
     const json = await db(['plan', '--dir', files, '--url', gateway.url, '--output', 'json']);
     expect(json.code, json.stderr).to.equal(0);
@@ -120,64 +120,75 @@ describe('gateway-worker db (real PostgreSQL)', function () {
   });
 
   it('lists backups and restores one into a new database, encrypted, with the passphrase from the environment', async () => {
-    await fillRequestLogs(gateway.query, 5_000);
+    // A database of its own, so this test does not depend on the migrations of the ones above.
+    const source = await createGatewayDatabase('cli-backup');
     const archive = join(dir, 'archive');
-    const worker = await migratedStore('cli');
-    const client = await connect(gateway.params);
-    let id: string;
+    const target = new URL(source.url);
+    target.pathname = `/${source.name}_restored`;
     try {
-      const result = await runBackup(client, {
-        namespace: 'gw',
-        name: 'nightly',
-        job: undefined,
-        tools: await pgTools(),
-        store: new DirectoryObjectStore(archive),
-        catalog: new BackupCatalog(worker.db, worker.schema),
-        compressionLevel: 6,
-        passphrase: 'a passphrase for the cli test',
-        verify: false,
-        keep: { count: 3 },
-        now: () => new Date(),
-        logger: silentLogger,
+      await source.query(readFileSync(GATEWAY_SCHEMA_FILE, 'utf8'));
+      await fillRequestLogs(source.query, 5_000);
+      const worker = await migratedStore('cli');
+      const client = await connect(source.params);
+      let id: string;
+      try {
+        const result = await runBackup(client, {
+          namespace: 'gw',
+          name: 'nightly',
+          job: undefined,
+          tools: await pgTools(),
+          store: new DirectoryObjectStore(archive),
+          catalog: new BackupCatalog(worker.db, worker.schema),
+          compressionLevel: 6,
+          passphrase: 'a passphrase for the cli test',
+          verify: false,
+          keep: { count: 3 },
+          now: () => new Date(),
+          logger: silentLogger,
+        });
+        id = result.manifest.id;
+      } finally {
+        await client.close();
+        await worker.db.close();
+      }
+      const env = { OBJECT_STORE_URL: pathToFileURL(archive).toString() };
+      const listed = await db(['backups', '--namespace', 'gw'], env);
+      expect(listed.code, listed.stderr).to.equal(0);
+      expect(listed.stdout).to.match(
+        new RegExp(`^${id}\\s+gw/nightly\\s+\\S+Z\\s+[\\d.]+ [KM]iB\\s+Skipped\\s+yes$`, 'm'),
+      );
+
+      const wrong = await db(['restore', '--backup', id, '--to', target.toString()], {
+        ...env,
+        GATEWAY_WORKER_BACKUP_PASSPHRASE: 'not the passphrase at all',
       });
-      id = result.manifest.id;
+      expect(wrong.code).to.equal(1);
+      expect(wrong.stderr).to.match(/wrong passphrase, or the backup was changed/);
+      const missing = await db(['restore', '--backup', id, '--to', target.toString()], env);
+      expect(missing.code).to.equal(2);
+      expect(missing.stderr).to.match(
+        /no passphrase: use --passphrase-file FILE or set GATEWAY_WORKER_BACKUP_PASSPHRASE/,
+      );
+
+      const restored = await db(['restore', '--backup', id, '--to', target.toString(), '--clean'], {
+        ...env,
+        GATEWAY_WORKER_BACKUP_PASSPHRASE: 'a passphrase for the cli test',
+      });
+      expect(restored.code, restored.stderr).to.equal(0);
+      expect(restored.stdout, restored.stdout).to.match(
+        new RegExp(
+          `^restored ${id} \\(${source.name} on PostgreSQL 15\\.\\d+, taken \\S+\\) into .*/${source.name}_restored: 11 tables, 5000 rows\\n$`,
+        ),
+      );
+      const rows = await adminQuery(target.toString(), 'SELECT count(*)::int AS n FROM request_logs');
+      expect(rows.rows).to.deep.equal([{ n: 5_000 }]);
     } finally {
-      await client.close();
-      await worker.db.close();
+      await adminQuery(
+        source.url.replace(`/${source.name}`, '/postgres'),
+        `DROP DATABASE IF EXISTS "${source.name}_restored" WITH (FORCE)`,
+      );
+      await source.drop();
     }
-    const env = { OBJECT_STORE_URL: pathToFileURL(archive).toString() };
-    const listed = await db(['backups', '--namespace', 'gw'], env);
-    expect(listed.code, listed.stderr).to.equal(0);
-    expect(listed.stdout).to.match(
-      new RegExp(`^${id}\\s+gw/nightly\\s+\\S+Z\\s+[\\d.]+ [KM]iB\\s+Skipped\\s+yes$`, 'm'),
-    );
-
-    const target = new URL(gateway.url);
-    target.pathname = `/${gateway.name}_restored`;
-    const wrong = await db(['restore', '--backup', id, '--to', target.toString()], {
-      ...env,
-      GATEWAY_WORKER_BACKUP_PASSPHRASE: 'not the passphrase at all',
-    });
-    expect(wrong.code).to.equal(1);
-    expect(wrong.stderr).to.match(/wrong passphrase, or the backup was changed/);
-
-    const restored = await db(['restore', '--backup', id, '--to', target.toString(), '--clean'], {
-      ...env,
-      GATEWAY_WORKER_BACKUP_PASSPHRASE: 'a passphrase for the cli test',
-    });
-    expect(restored.code, restored.stderr).to.equal(0);
-    expect(restored.stdout).to.match(
-      new RegExp(
-        `^restored ${id} \\(${gateway.name} on PostgreSQL 15\\.\\d+, taken \\S+, 12 tables, \\d+ rows\\) into `,
-      ),
-    );
-    const { adminQuery } = await import('../support/gateway-database.js');
-    const rows = await adminQuery(target.toString(), 'SELECT count(*)::int AS n FROM request_logs');
-    expect(rows.rows).to.deep.equal([{ n: 5_000 }]);
-    await adminQuery(
-      gateway.url.replace(`/${gateway.name}`, '/postgres'),
-      `DROP DATABASE "${gateway.name}_restored" WITH (FORCE)`,
-    );
   });
 
   it('refuses a password on the command line, an unknown backup id and a missing command', async () => {

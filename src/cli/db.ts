@@ -41,6 +41,7 @@ import {
 import { KubeClient } from '../runtime/kube/client.js';
 import { objectStoreSettings, openObjectStore } from '../storage/object-store-config.js';
 import type { ObjectStore } from '../storage/object-store.js';
+import { recordCliAudit } from './audit-cli-record.js';
 import type { Output } from './main.js';
 
 const USAGE = `Usage: gateway-worker db <command>
@@ -71,6 +72,8 @@ interface MigrationSource {
   readonly history: HistoryTable;
   readonly allowOutOfOrder: boolean;
   readonly targetVersion: string | undefined;
+  /** The DatabaseMigration named with --migration. */
+  readonly resource?: { readonly namespace: string; readonly name: string };
 }
 
 export async function runDb(args: readonly string[], env: NodeJS.ProcessEnv, out: Output): Promise<number> {
@@ -92,7 +95,7 @@ export async function runDb(args: readonly string[], env: NodeJS.ProcessEnv, out
         const source = await migrationSource(flags, env);
         return command === 'plan'
           ? await plan(source, flags.values.output === 'json', out)
-          : await repair(source, out);
+          : await repair(source, env, out);
       }
       case 'backups': {
         const flags = parseFlags(rest, { values: ['namespace', 'name', 'output'] });
@@ -168,6 +171,7 @@ async function migrationSource(flags: ParsedFlags, env: NodeJS.ProcessEnv): Prom
       history: { schema: resource.spec.historySchema, table: resource.spec.historyTable },
       allowOutOfOrder: resource.spec.allowOutOfOrder,
       targetVersion: resource.spec.targetVersion,
+      resource: { namespace, name },
     };
   } finally {
     client.close();
@@ -226,8 +230,9 @@ async function plan(source: MigrationSource, json: boolean, out: Output): Promis
   return result.blocked ? 1 : 0;
 }
 
-async function repair(source: MigrationSource, out: Output): Promise<number> {
-  return withClient(source.params, undefined, async (client) => {
+async function repair(source: MigrationSource, env: NodeJS.ProcessEnv, out: Output): Promise<number> {
+  const repaired: string[] = [];
+  const code = await withClient(source.params, undefined, async (client) => {
     const lock = await takeLock(client, lockName(source.history), { waitMs: 60_000 });
     if (!lock) throw new Error('another runner holds the migration lock; try again when it is done');
     try {
@@ -241,6 +246,7 @@ async function repair(source: MigrationSource, out: Output): Promise<number> {
         const file = parsed.versioned.find((f) => f.version === drift.version);
         if (!file) continue;
         await repairChecksum(client, source.history, drift.version, file);
+        repaired.push(file.name);
         out.stdout(
           `recorded ${file.name}: checksum ${drift.applied.slice(0, 12)} → ${drift.current.slice(0, 12)} (its SQL is not run again)\n`,
         );
@@ -250,6 +256,16 @@ async function repair(source: MigrationSource, out: Output): Promise<number> {
       await lock.release();
     }
   });
+  if (repaired.length > 0)
+    await recordCliAudit(env, out, {
+      action: 'update',
+      kind: source.resource ? 'DatabaseMigration' : 'Database',
+      namespace: source.resource?.namespace ?? '',
+      name: source.resource?.name ?? source.params.database,
+      summary: `migration checksums recorded again (repair): ${repaired.join(', ')}`,
+      details: { files: repaired, database: source.params.description, history: historyName(source.history) },
+    });
+  return code;
 }
 
 async function withStore(
@@ -339,6 +355,14 @@ async function restore(flags: ParsedFlags, env: NodeJS.ProcessEnv, out: Output):
         }
         out.stdout("every table's row count matches the backup's snapshot\n");
       }
+      await recordCliAudit(env, out, {
+        action: 'restore',
+        kind: 'DatabaseBackup',
+        namespace: manifest.namespace,
+        name: manifest.name,
+        summary: `database backup ${id} restored into ${target.description}`,
+        details: { backup: id, target: target.description, tables: Object.keys(restored).length, rows },
+      });
       return 0;
     } catch (err) {
       if (err instanceof OperationError) throw new Error(err.message, { cause: err });

@@ -19,6 +19,7 @@ import { GATEWAY_SCHEMA_FILE } from '../fixtures/gateway-reference/paths.js';
 import { adminQuery, createGatewayDatabase, type GatewayDatabase } from '../support/gateway-database.js';
 import { fillRequestLogs } from '../support/gateway-data.js';
 import { migratedStore } from '../support/job-fixtures.js';
+import { sharedDatabaseUrl } from '../support/shared-postgres.js';
 
 async function db(
   args: string[],
@@ -129,6 +130,7 @@ describe('gateway-worker db (real PostgreSQL)', function () {
       await source.query(readFileSync(GATEWAY_SCHEMA_FILE, 'utf8'));
       await fillRequestLogs(source.query, 5_000);
       const worker = await migratedStore('cli');
+      const workerUrl = await sharedDatabaseUrl();
       const client = await connect(source.params);
       let id: string;
       try {
@@ -149,9 +151,13 @@ describe('gateway-worker db (real PostgreSQL)', function () {
         id = result.manifest.id;
       } finally {
         await client.close();
-        await worker.db.close();
       }
-      const env = { OBJECT_STORE_URL: pathToFileURL(archive).toString() };
+      // The operator's database, where `db restore` appends its audit entry.
+      const env = {
+        OBJECT_STORE_URL: pathToFileURL(archive).toString(),
+        DATABASE_URL: workerUrl,
+        DATABASE_SCHEMA: worker.schema,
+      };
       const listed = await db(['backups', '--namespace', 'gw'], env);
       expect(listed.code, listed.stderr).to.equal(0);
       expect(listed.stdout).to.match(
@@ -182,6 +188,18 @@ describe('gateway-worker db (real PostgreSQL)', function () {
       );
       const rows = await adminQuery(target.toString(), 'SELECT count(*)::int AS n FROM request_logs');
       expect(rows.rows).to.deep.equal([{ n: 5_000 }]);
+      const audit = await worker.db.query<{ action: string; kind: string; name: string; summary: string }>(
+        `SELECT action, kind, name, summary FROM ${worker.schema}.audit_log ORDER BY sequence`,
+      );
+      expect(audit.rows).to.deep.equal([
+        {
+          action: 'restore',
+          kind: 'DatabaseBackup',
+          name: 'nightly',
+          summary: `database backup ${id} restored into ${target.toString().replace(/\/$/, '')}`,
+        },
+      ]);
+      await worker.db.close();
     } finally {
       await adminQuery(
         source.url.replace(`/${source.name}`, '/postgres'),

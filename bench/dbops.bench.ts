@@ -9,10 +9,12 @@
  *   `pg_dump --format=custom --compress=6` to a file and by the backup runner (same format and
  *   level, in an exported snapshot with the row counts taken beside it, streamed into the directory
  *   store with its SHA-256, manifest and catalog row; verification off, and once with it), the
- *   two alternating, DBOPS_BENCH_RUNS times each, timed from start to return.
+ *   two alternating, DBOPS_BENCH_RUNS times each, timed from start to return. DBOPS_BENCH_ONLY=
+ *   retention or backup runs one half.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BackupCatalog } from '../src/dbops/backup/catalog.js';
@@ -113,26 +115,23 @@ async function fillToSize(db: GatewayDatabase, mib: number): Promise<number> {
   }
 }
 
+/** `pg_dump -Fc -Z6 > file`: stdout into a file, as a shell would (with --file, pg_dump fsyncs it). */
 function plainDump(tools: PgTools, client: GatewayClient, file: string): Promise<number> {
   const libpq = libpqEnvironment(client.params);
   const started = performance.now();
   return new Promise<number>((resolve, reject) => {
-    const child = spawn(
-      tools.pgDump,
-      ['--format=custom', '--compress=6', '--no-password', `--file=${file}`],
-      {
-        env: libpq.env,
-        stdio: ['ignore', 'ignore', 'pipe'],
-      },
-    );
+    const child = spawn(tools.pgDump, ['--format=custom', '--compress=6', '--no-password'], {
+      env: libpq.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const written = pipeline(child.stdout, createWriteStream(file));
     child.on('error', reject);
-    child.on('exit', (code) =>
-      code === 0
-        ? resolve(performance.now() - started)
-        : reject(new Error(`pg_dump exited ${code}: ${stderr}`)),
-    );
+    child.on('exit', (code) => {
+      if (code !== 0) reject(new Error(`pg_dump exited ${code}: ${stderr}`));
+      else written.then(() => resolve(performance.now() - started), reject);
+    });
   }).finally(() => libpq.cleanup());
 }
 
@@ -140,13 +139,31 @@ export async function dbopsBenchmark(): Promise<string[]> {
   const rows = positive('DBOPS_BENCH_ROWS', 1_000_000);
   const backupMiB = positive('DBOPS_BENCH_BACKUP_MB', 1024);
   const runs = positive('DBOPS_BENCH_RUNS', 3);
+  // DBOPS_BENCH_ONLY=retention or backup runs one half.
+  const only = process.env.DBOPS_BENCH_ONLY;
   const server = await LocalPostgres.start({ durable: true });
   const dir = mkdtempSync(join(tmpdir(), 'gateway-worker-bench-dbops-'));
   const loads: string[] = [loadAverage()];
   try {
     const retention: number[] = [];
-    for (let run = 0; run < runs; run++) retention.push(await retentionRun(server.url, rows, dir, run));
+    if (only !== 'backup')
+      for (let run = 0; run < runs; run++) retention.push(await retentionRun(server.url, rows, dir, run));
     loads.push(loadAverage());
+    const retentionTable =
+      retention.length === 0
+        ? []
+        : [
+            `| retention: ${fmt(rows)} request_logs rows, ${fmt(rows / 2)} older than 30 days (${runs} runs) | median | p99 (of ${runs}) |`,
+            '| --- | --- | --- |',
+            `| rows archived (NDJSON, gzip, directory store) and deleted per second, batches of 50,000 | ${fmt(median(retention))} /s | ${fmt(
+              percentile(
+                retention.map((r) => -r),
+                99,
+              ) * -1,
+            )} /s (slowest) |`,
+            '',
+          ];
+    if (only === 'retention') return [`Load average ${loads.join(' → ')}.`, '', ...retentionTable];
 
     const db = await gatewayDatabase(server.url, 'bench-backup');
     const worker = postgresAt(server.url, 'bench_dbops');
@@ -211,7 +228,7 @@ export async function dbopsBenchmark(): Promise<string[]> {
         '',
         `| backup of ${humanBytes(Number(size?.bytes))} (${fmt(backupRows)} request_logs rows, filled in ${fmt(fillSeconds)} s; ${runs} runs each, alternating) | median | p99 (of ${runs}) | output |`,
         '| --- | --- | --- | --- |',
-        `| plain \`pg_dump --format=custom --compress=6\` to a file | ${fmt(median(plain) / 1000, 1)} s | ${fmt(percentile(plain, 99) / 1000, 1)} s | ${humanBytes(plainBytes)} |`,
+        `| plain \`pg_dump --format=custom --compress=6 > file\` | ${fmt(median(plain) / 1000, 1)} s | ${fmt(percentile(plain, 99) / 1000, 1)} s | ${humanBytes(plainBytes)} |`,
         `| backup runner (snapshot + row counts, SHA-256, directory store, manifest, catalog) | ${fmt(median(runner) / 1000, 1)} s | ${fmt(percentile(runner, 99) / 1000, 1)} s | ${humanBytes(runnerBytes)} |`,
         `| overhead of the runner over plain pg_dump (medians) | ${overhead >= 0 ? '+' : ''}${fmt(overhead, 1)} % | | |`,
         `| the runner with verification (row counts in the snapshot, restore into a scratch database, counts compared), once | ${fmt(verifiedMs / 1000, 1)} s | | ${verified.manifest.verification} |`,

@@ -131,6 +131,25 @@ describe('database migrations through the operator (real API server and PostgreS
         `DatabaseMigration/${op.namespace}/schema`,
         'succeeded',
       ]);
+      // The applied file is in the operator's audit trail (queued, written within about a second).
+      const audit = async () =>
+        (
+          await store.query<{ action: string; actor: string; summary: string }>(
+            `SELECT action, actor, summary FROM ${op.config.databaseSchema}.audit_log
+             WHERE kind = 'DatabaseMigration' AND namespace = $1 AND name = 'schema' ORDER BY sequence`,
+            [op.namespace],
+          )
+        ).rows;
+      const deadline = Date.now() + 30_000;
+      while ((await audit()).length === 0 && Date.now() < deadline)
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      expect(await audit()).to.deep.equal([
+        {
+          action: 'applied',
+          actor: `gateway-worker job ${applied.status.lastRun?.job}`,
+          summary: 'database.migration.applied (success): file 001_initial_schema.sql, version 1',
+        },
+      ]);
     } finally {
       await store.close();
     }

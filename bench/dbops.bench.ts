@@ -217,15 +217,7 @@ export async function dbopsBenchmark(): Promise<string[]> {
       return [
         `Run on ${new Date().toISOString().slice(0, 10)}; PostgreSQL ${tools.version} (durable), load average (1/5/15 min) ${loads.join(' → ')}.`,
         '',
-        `| retention: ${fmt(rows)} request_logs rows, ${fmt(rows / 2)} older than 30 days (${runs} runs) | median | p99 (of ${runs}) |`,
-        '| --- | --- | --- |',
-        `| rows archived (NDJSON, gzip, directory store) and deleted per second, batches of 50,000 | ${fmt(median(retention))} /s | ${fmt(
-          percentile(
-            retention.map((r) => -r),
-            99,
-          ) * -1,
-        )} /s (slowest) |`,
-        '',
+        ...retentionTable,
         `| backup of ${humanBytes(Number(size?.bytes))} (${fmt(backupRows)} request_logs rows, filled in ${fmt(fillSeconds)} s; ${runs} runs each, alternating) | median | p99 (of ${runs}) | output |`,
         '| --- | --- | --- | --- |',
         `| plain \`pg_dump --format=custom --compress=6 > file\` | ${fmt(median(plain) / 1000, 1)} s | ${fmt(percentile(plain, 99) / 1000, 1)} s | ${humanBytes(plainBytes)} |`,

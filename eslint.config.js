@@ -60,6 +60,16 @@ const layerZones = [
     },
   },
   {
+    files: ['src/dbops/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': forbid(
+        ['controllers', 'push', 'grpc', 'cli', 'agent'],
+        'dbops/ is the I/O of database operations: controllers and cli use it, not the reverse',
+      ),
+    },
+  },
+  {
     files: ['src/controllers/**/*.ts', 'src/grpc/**/*.ts', 'src/agent/**/*.ts'],
     rules: {
       'no-restricted-imports': forbid(['cli'], 'cli/ is wiring: nothing imports it'),

@@ -7,6 +7,7 @@ import { startCluster } from '../src/envtest/cluster.js';
 import { FIXTURE_CRDS, PRODUCT_CRDS } from '../test/support/shared-cluster.js';
 import { stopSharedPostgres } from '../test/support/shared-postgres.js';
 import { certificatesBenchmark } from './certificates.bench.js';
+import { dbopsBenchmark } from './dbops.bench.js';
 import { jobsBenchmark } from './jobs.bench.js';
 import { objectWriteBenchmark } from './object-write.bench.js';
 import { pushBenchmark } from './push.bench.js';
@@ -25,6 +26,7 @@ const standalone = {
   jobs: jobsBenchmark,
   telemetry: telemetryBenchmark,
   'telemetry-ingest': telemetryIngestBenchmark,
+  dbops: dbopsBenchmark,
 } as const;
 /** These run the whole operator in this process against the control plane, with the product's CRDs. */
 const benchmarks = {

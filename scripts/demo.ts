@@ -11,6 +11,7 @@ import { LocalPostgres } from '../src/envtest/postgres.js';
 import { KubeClient } from '../src/runtime/kube/client.js';
 import { startGatewayPods, type GatewayPods } from '../test/support/gateway-pods.js';
 import { Pebble } from '../test/support/pebble.js';
+import { databaseDemoEnv, runDatabaseDemo } from './demo-database.js';
 import { applyDemoResources, showGatewayFiles } from './demo-resources.js';
 import { startTelemetryDemo, type TelemetryDemo } from './demo-telemetry.js';
 
@@ -28,6 +29,7 @@ const operator = spawn(process.execPath, [join(REPO_ROOT, 'bin', 'gateway-worker
   env: {
     ...process.env,
     DATABASE_URL: databaseUrl,
+    ...databaseDemoEnv(),
     KUBECONFIG: cluster.kubeconfigPath,
     LEADER_ELECTION: 'false',
     POD_NAMESPACE: 'default',
@@ -89,6 +91,13 @@ let telemetry: TelemetryDemo | undefined;
 if (gateways) {
   telemetry = await startTelemetryDemo({ client, namespace: 'default', grpcPort: 8080, databaseUrl });
 }
+// The gateway's database: its migrations, one retention run and one backup.
+await runDatabaseDemo({ kubectl, kubeconfig: cluster.kubeconfigPath, serverUrl: databaseUrl }).catch(
+  (error: unknown) =>
+    console.error(
+      `demo: the database step failed: ${error instanceof Error ? error.message : String(error)}`,
+    ),
+);
 
 let lastReport = '';
 const reporter = setInterval(() => {

@@ -31,6 +31,12 @@ const OPERATOR_NEEDS: readonly RbacNeed[] = [
     verbs: ['create', 'patch'],
     why: 'Events on the objects it reconciles',
   },
+  {
+    apiGroup: '',
+    resources: ['secrets', 'configmaps'],
+    verbs: ['get', 'list', 'watch'],
+    why: 'database kinds: passwords, CAs, backup passphrases and migration files (read when a job runs; only resourceVersions are cached)',
+  },
 ];
 
 /** Every need, with the pushed type it comes from (none for the operator's own). */

@@ -1,4 +1,6 @@
--- Argo CD health for gateway-worker's kinds (Certificate, WafRuleSet, RouteConfig).
+-- Argo CD health for gateway-worker's kinds (Certificate, WafRuleSet, RouteConfig and the
+-- database kinds: DatabaseConnection, DatabaseMigration, DatabaseRetention, DatabaseBackup,
+-- DatabaseMaintenance).
 -- It follows kstatus, as Flux does: a spec the controller has not yet observed is Progressing;
 -- Stalled=True, or Ready=False for a reason retrying cannot fix, is Degraded; Ready=True is
 -- Healthy, unless the gateways run a temporary certificate or rejected the latest version.
@@ -9,6 +11,12 @@ local hs = { status = "Progressing", message = "Waiting for gateway-worker to re
 local terminal = {
   Invalid = true, TestsFailed = true, Conflicted = true, Rejected = true,
   Failed = true, RefNotFound = true, InvalidSpec = true,
+  -- database kinds
+  AuthenticationFailed = true, DatabaseNotFound = true, TlsFailed = true, ServerTooOld = true,
+  ClientTooOld = true, ClientMissing = true, Drifted = true, MigrationFailed = true,
+  OutOfOrder = true, UndoMissing = true, TargetNotFound = true, InvalidMigrations = true,
+  ConfigMapNotFound = true, ObjectStoreMissing = true, VerificationFailed = true,
+  TableNotFound = true, ColumnNotFound = true,
 }
 
 local function condition(conditions, kind)

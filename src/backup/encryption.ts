@@ -41,7 +41,8 @@ const LIMITS = { logN: [10, 20], r: [1, 16], p: [1, 4] } as const;
 
 export class BackupDecryptError extends Error {}
 
-function deriveKey(passphrase: string, salt: Buffer, params: ScryptParameters): Promise<Buffer> {
+/** The 32-byte AES key for a passphrase (NFC-normalised) and salt; shared with database backups. */
+export function deriveKey(passphrase: string, salt: Buffer, params: ScryptParameters): Promise<Buffer> {
   const N = 2 ** params.logN;
   const options: ScryptOptions = {
     N,
@@ -57,7 +58,8 @@ function deriveKey(passphrase: string, salt: Buffer, params: ScryptParameters): 
   });
 }
 
-function withinLimits(params: ScryptParameters): boolean {
+/** Whether a file's scrypt parameters are within what we accept (no memory exhaustion by a crafted header). */
+export function withinLimits(params: ScryptParameters): boolean {
   return (Object.keys(LIMITS) as (keyof ScryptParameters)[]).every((name) => {
     const [min, max] = LIMITS[name];
     return Number.isInteger(params[name]) && params[name] >= min && params[name] <= max;

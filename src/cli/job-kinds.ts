@@ -5,6 +5,7 @@
  * their schedule to this list.
  */
 import type { Config } from '../config/index.js';
+import { dbopsJobKinds, type DbopsDeps } from '../dbops/jobs/index.js';
 import { JobKinds } from '../storage/jobs/job-kind.js';
 import { PRUNE_JOB_KIND, pruneJobKind } from '../storage/jobs/prune-job.js';
 import type { Database } from '../storage/database.js';
@@ -26,6 +27,12 @@ export interface JobStore {
 export interface JobResources {
   /** The object store for archives, once opened; undefined when none is configured. */
   readonly objectStore?: () => ObjectStore | undefined;
+  /**
+   * What the database operations' jobs need (the operator passes it; the `jobs` CLI does not, and
+   * only lists or enqueues them). Their schedules belong to their resources and are declared by
+   * the database controllers, not here.
+   */
+  readonly dbops?: () => DbopsDeps | undefined;
 }
 
 export function registerJobKinds(config: Config, store: JobStore, resources: JobResources = {}): JobKinds {
@@ -40,6 +47,7 @@ export function registerJobKinds(config: Config, store: JobStore, resources: Job
     objectStore: resources.objectStore ?? (() => undefined),
   }))
     kinds.register(kind);
+  for (const kind of dbopsJobKinds(resources.dbops ?? (() => undefined))) kinds.register(kind);
   return kinds
     .schedule({ name: 'telemetry-downsample', cron: '*/5 * * * *', kind: DOWNSAMPLE_JOB_KIND })
     .schedule({ name: 'telemetry-retention-hourly', cron: '23 * * * *', kind: RETENTION_JOB_KIND })

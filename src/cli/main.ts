@@ -9,6 +9,7 @@ import { runAgent } from './agent.js';
 import { runAnalytics } from './analytics.js';
 import { runAudit } from './audit.js';
 import { runBackup } from './backup.js';
+import { runDb } from './db.js';
 import { runJobs } from './jobs.js';
 import { runOperator } from './operator.js';
 import { runRestore } from './restore.js';
@@ -64,6 +65,7 @@ async function run(
   if (command === 'waf') return runWaf(args, out);
   if (command === 'routes') return runRoutes(args, out);
   if (command === 'jobs') return runJobs(args, env, out);
+  if (command === 'db') return runDb(args, env, out);
   if (command === 'audit') return runAudit(args, env, out);
   if (command === 'analytics') return runAnalytics(args, env, out);
   if (args.length === 1 && (args[0] === '--help' || args[0] === '-h')) {

@@ -12,6 +12,14 @@ import { CertificateResource, type Certificate } from '../api/v1alpha1/index.js'
 import { cachedCertificateDirectory } from '../controllers/certificates/directory.js';
 import { PushStatusRouter } from '../controllers/push-owners.js';
 import { certificateController } from '../controllers/certificates/controller.js';
+import { databaseControllers } from '../controllers/database/index.js';
+import type { AuditSink } from '../dbops/audit.js';
+import { auditTrailSink } from '../dbops/audit-trail.js';
+import { pgTools } from '../dbops/backup/pg-tools.js';
+import { dbopsMetrics } from '../dbops/metrics.js';
+import { RunEvents } from '../dbops/runs/run-events.js';
+import { MINIMUM_SERVER_VERSION_NUM } from '../domain/dbops/index.js';
+import { systemClock } from '../runtime/clock.js';
 import { routeConfigController } from '../controllers/routeconfig/controller.js';
 import { wafRuleSetController } from '../controllers/wafruleset/controller.js';
 import type { PublishingKind } from '../domain/snapshot/pushed-types.js';
@@ -50,6 +58,8 @@ export interface OperatorDeps extends RunOptions {
   kubeConfig?: KubeConfig;
   /** Interface the health server binds; all interfaces when absent. */
   httpHost?: string;
+  /** Database operations: where audit events go (dropped by default), the oldest server managed. */
+  dbops?: { audit?: AuditSink; minimumServerVersion?: number; events?: RunEvents };
 }
 
 export function buildOperator(config: Config, logger: Logger, deps: OperatorDeps = {}): Operator {
@@ -63,12 +73,41 @@ export function buildOperator(config: Config, logger: Logger, deps: OperatorDeps
   // The store connects in the background: the controllers below never wait for it.
   const store = new Store({ config, logger });
   health.addReadinessCheck(store.name, store.readiness);
+  const client = new KubeClient(kubeConfig, { registry });
+  const telemetry: Telemetry = telemetryComponents({
+    config,
+    store,
+    client,
+    logger,
+    registry,
+    postgres: postgresSettings(config),
+  });
   // Archives and backups; nothing is opened when it is not configured.
   const objectStoreConfig = objectStoreSettings(config);
   const objectStore = objectStoreConfig
     ? new ObjectStoreComponent(objectStoreConfig, logger.child({ component: 'object-store' }))
     : undefined;
-  const kinds = registerJobKinds(config, store, { objectStore: () => objectStore?.opened });
+  // Runs of database operations announce their end here: the database controllers listen, and
+  // so may a notification policy.
+  const dbopsEvents = deps.dbops?.events ?? new RunEvents();
+  const dbops = {
+    kube: client,
+    store,
+    schema: config.databaseSchema,
+    // Configured but still opening: a job that needs it fails and retries.
+    objectStore: () => objectStore?.opened,
+    // Database runs append to the audit trail unless a test passes its own sink.
+    audit: deps.dbops?.audit ?? auditTrailSink(telemetry.audit),
+    events: dbopsEvents,
+    metrics: dbopsMetrics(registry),
+    clock: systemClock,
+    tools: () => pgTools(),
+    minimumServerVersion: deps.dbops?.minimumServerVersion ?? MINIMUM_SERVER_VERSION_NUM,
+  };
+  const kinds = registerJobKinds(config, store, {
+    objectStore: () => objectStore?.opened,
+    dbops: () => dbops,
+  });
   const schema = config.databaseSchema;
   const runner = new JobRunner({ kinds, store, schema, workers: config.queueWorkers, logger, registry });
   // The typed queue (list/show/enqueue/cancel) that gRPC ListJobs, and the HTTP API, serve.
@@ -83,8 +122,6 @@ export function buildOperator(config: Config, logger: Logger, deps: OperatorDeps
     maxBatchBytes: config.telemetryMaxBatchBytes,
     streamWindow: config.telemetryStreamWindow,
   });
-
-  const client = new KubeClient(kubeConfig, { registry });
   const identity = defaultIdentity(config.podName, hostname());
   const manager = new Manager({
     client,
@@ -106,14 +143,6 @@ export function buildOperator(config: Config, logger: Logger, deps: OperatorDeps
   });
   health.addReadinessCheck('informers', manager.readiness);
 
-  const telemetry: Telemetry = telemetryComponents({
-    config,
-    store,
-    client,
-    logger,
-    registry,
-    postgres: postgresSettings(config),
-  });
   // The processor on this replica (when it leads) hears of new batches at once.
   ingest.onBatchStored(() => telemetry.wake.notify());
 
@@ -171,6 +200,16 @@ export function buildOperator(config: Config, logger: Logger, deps: OperatorDeps
     if (controller.initialPass) channel.holdUntilPublished(kind, controller.initialPass);
   }
 
+  // The database kinds: every run is a job of the queue above, on whichever replica claims it.
+  for (const controller of databaseControllers({
+    ...shared,
+    store,
+    schema,
+    jobs,
+    events: dbopsEvents,
+  }))
+    manager.add(controller);
+
   // The HTTP API on the health server's port; its endpoints are listed in src/http-api/routes.ts.
   const reviewer = new KubeReviewer({ client, registry });
   const api = new HttpApi({
@@ -196,14 +235,16 @@ export function buildOperator(config: Config, logger: Logger, deps: OperatorDeps
   // Cron schedules fire on the leader only; jobs run on every replica.
   manager.add(new Scheduler({ kinds, store, schema, logger, onEnqueued: () => runner.wake() }));
 
+  // The object store opens before the runner starts jobs that write to it; the audit recorder
+  // (in telemetry.components) stops after the runner, so a job's last entries are written.
   const components: Component[] = [
     store,
     apiServer,
+    ...(objectStore ? [objectStore] : []),
+    ...telemetry.components,
     channel,
     manager,
     runner,
-    ...telemetry.components,
-    ...(objectStore ? [objectStore] : []),
   ];
   return new Operator({ health, components, logger });
 }

@@ -12,6 +12,7 @@ export const COMMANDS = {
   jobs: 'list, show, run and cancel background jobs: jobs list|show|run|cancel',
   audit: 'check the audit trail and export it: audit verify|export',
   analytics: 'traffic analytics as tables: analytics top|latency',
+  db: "the gateway's database: db plan|repair (migrations), db backups|restore",
 } as const;
 
 export type CommandName = keyof typeof COMMANDS;

@@ -236,6 +236,55 @@ export const MIGRATIONS: readonly Migration[] = [
       );`,
     ],
   },
+  {
+    version: 300,
+    name: 'database operations: runs and backups',
+    statements: (s) => [
+      // One row per attempt of a database operation's job: what the status of its resource shows.
+      `
+      CREATE TABLE ${s}.dbops_runs (
+        job_id uuid NOT NULL,
+        attempt integer NOT NULL,
+        -- The resource: DatabaseBackup, namespace, name.
+        kind text NOT NULL,
+        namespace text NOT NULL,
+        name text NOT NULL,
+        trigger text NOT NULL,
+        started_at timestamptz NOT NULL,
+        finished_at timestamptz,
+        outcome text NOT NULL CHECK (outcome IN ('running', 'succeeded', 'failed')),
+        reason text NOT NULL DEFAULT '',
+        message text NOT NULL DEFAULT '',
+        -- What the operation reports: rows archived, the migration failure, findings.
+        summary jsonb NOT NULL DEFAULT '{}'::jsonb,
+        PRIMARY KEY (job_id, attempt)
+      );`,
+      `CREATE INDEX dbops_runs_resource ON ${s}.dbops_runs (kind, namespace, name, started_at DESC);`,
+      // The backups stored in the object store (which stays the source of truth: each dump has a
+      // manifest beside it), indexed here for status and retention.
+      `
+      CREATE TABLE ${s}.dbops_backups (
+        id text PRIMARY KEY,
+        namespace text NOT NULL,
+        name text NOT NULL,
+        job_id uuid,
+        started_at timestamptz NOT NULL,
+        finished_at timestamptz NOT NULL,
+        dump_key text NOT NULL,
+        size_bytes bigint NOT NULL,
+        sha256 text NOT NULL,
+        encrypted boolean NOT NULL,
+        duration_ms integer NOT NULL,
+        verification text NOT NULL CHECK (verification IN ('Verified', 'Failed', 'Skipped')),
+        verification_message text NOT NULL DEFAULT '',
+        manifest jsonb NOT NULL
+      );`,
+      `CREATE INDEX dbops_backups_resource ON ${s}.dbops_backups (namespace, name, finished_at DESC);`,
+      // A resource's newest job, by the singleton key its runs share.
+      `CREATE INDEX jobs_singleton_created ON ${s}.jobs (singleton_key, created_at DESC)
+        WHERE singleton_key IS NOT NULL;`,
+    ],
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);

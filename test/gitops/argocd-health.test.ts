@@ -110,6 +110,34 @@ describe('Argo CD health script', () => {
       'Progressing',
       '2/3 gateways',
     ],
+    [
+      'a migration that failed → Degraded: a person must fix the file',
+      cert({
+        observedGeneration: 2,
+        conditions: [cond('Ready', 'False', 'MigrationFailed', 'V2__x.sql failed at statement 3')],
+      }),
+      'Degraded',
+      'V2__x.sql failed at statement 3',
+    ],
+    [
+      'a database that cannot be reached → Progressing: it is retried',
+      cert({
+        observedGeneration: 2,
+        conditions: [cond('Ready', 'False', 'Unreachable', 'connect ECONNREFUSED')],
+      }),
+      'Progressing',
+      'connect ECONNREFUSED',
+    ],
+    [
+      'a backup waiting for its first scheduled run → Healthy',
+      cert({
+        observedGeneration: 2,
+        conditions: [
+          cond('Ready', 'True', 'Scheduled', 'scheduled; the first backup is at 2026-01-01T03:00:00.000Z'),
+        ],
+      }),
+      'Healthy',
+    ],
   ];
   for (const [name, obj, status, message] of cases) {
     it(name, async () => {

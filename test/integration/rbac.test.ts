@@ -186,6 +186,11 @@ describe('RBAC of the Helm chart (kubectl auth can-i as its ServiceAccount)', fu
         ['update', 'leases.coordination.k8s.io', own, true],
         ['create', 'tokenreviews.authentication.k8s.io', 'all', true],
         ['create', 'subjectaccessreviews.authorization.k8s.io', 'all', true],
+        ['list', `databasemigrations.${GROUP}`, 'all', true],
+        ['patch', `databasebackups.${GROUP}/status`, ns, true],
+        ['get', `databaseconnections.${GROUP}`, ns, true],
+        ['watch', 'configmaps', 'all', true],
+        ['get', 'secrets', ns, true],
       ];
       expect(await mismatches(release, questions)).to.deep.equal([]);
     });
@@ -207,6 +212,8 @@ describe('RBAC of the Helm chart (kubectl auth can-i as its ServiceAccount)', fu
         ['delete', 'leases.coordination.k8s.io', own, false],
         ['create', `certificates.${GROUP}`, ns, false],
         ['delete', `routeconfigs.${GROUP}`, ns, false],
+        ['create', `databasebackups.${GROUP}`, ns, false],
+        ['delete', `databasemigrations.${GROUP}`, ns, false],
         ['update', 'services', ns, false],
         ['create', 'events', ns, false],
         ['list', 'namespaces', 'all', false],

@@ -29,7 +29,7 @@ describe('v1alpha1 CRDs', () => {
     }
   });
 
-  it('names the three kinds as DESIGN.md fixes them', () => {
+  it('names the kinds as DESIGN.md fixes them (and the database kinds after them)', () => {
     const names = KINDS.map((k) => {
       const { spec } = crdFor(k);
       return [
@@ -44,6 +44,11 @@ describe('v1alpha1 CRDs', () => {
       ['Certificate', 'certificates', 'gwcert', 'gateway-worker', 'Namespaced'],
       ['WafRuleSet', 'wafrulesets', 'waf', 'gateway-worker', 'Namespaced'],
       ['RouteConfig', 'routeconfigs', 'gwroute', 'gateway-worker', 'Namespaced'],
+      ['DatabaseConnection', 'databaseconnections', 'gwdb', 'gateway-worker', 'Namespaced'],
+      ['DatabaseMigration', 'databasemigrations', 'gwdbmig', 'gateway-worker', 'Namespaced'],
+      ['DatabaseRetention', 'databaseretentions', 'gwdbret', 'gateway-worker', 'Namespaced'],
+      ['DatabaseBackup', 'databasebackups', 'gwdbbak', 'gateway-worker', 'Namespaced'],
+      ['DatabaseMaintenance', 'databasemaintenances', 'gwdbmaint', 'gateway-worker', 'Namespaced'],
     ]);
     for (const kind of KINDS) {
       const [version] = crdFor(kind).spec.versions;
@@ -58,6 +63,11 @@ describe('v1alpha1 CRDs', () => {
       'Ready,Secret,Expires,Temporary,Age',
       'Ready,Mode,Rules,Revision,Synced,Age',
       'Ready,Hosts,Synced,Age',
+      'Ready,Host,Database,Version,Size,Connections,Age',
+      'Ready,Drifted,Applied,Pending,Last Run,Age',
+      'Ready,Schedule,Deleted,Last Run,Age',
+      'Ready,Schedule,Last Backup,Size,Verified,Age',
+      'Ready,Mode,Findings,Applied,Last Run,Age',
     ]);
     const synced = KINDS.flatMap((k) => k.printerColumns.filter((c) => c.name === 'Synced'));
     for (const column of synced) expect(column.jsonPath).to.equal('.status.gateways.summary');

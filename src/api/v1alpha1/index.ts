@@ -1,13 +1,46 @@
 /**
- * gateway.awesomeapi.com.br/v1alpha1: the schemas of our three kinds (the single source of truth),
+ * gateway.awesomeapi.com.br/v1alpha1: the schemas of our kinds (the single source of truth),
  * the TypeScript types derived from them, and where each kind lives in the API.
  */
 import { certificateKind } from './certificate.js';
+import { databaseBackupKind } from './databasebackup.js';
+import { databaseConnectionKind } from './databaseconnection.js';
+import { databaseMaintenanceKind } from './databasemaintenance.js';
+import { databaseMigrationKind } from './databasemigration.js';
+import { databaseRetentionKind } from './databaseretention.js';
 import { routeConfigKind } from './routeconfig.js';
 import { wafRuleSetKind } from './wafruleset.js';
 import type { KindDefinition } from './schema/kind.js';
 
 export { certificateKind, routeConfigKind, wafRuleSetKind };
+export {
+  databaseBackupKind,
+  databaseConnectionKind,
+  databaseMaintenanceKind,
+  databaseMigrationKind,
+  databaseRetentionKind,
+};
+export type {
+  DatabaseConnection,
+  DatabaseConnectionSpec,
+  DatabaseConnectionStatus,
+} from './databaseconnection.js';
+export type {
+  DatabaseMigration,
+  DatabaseMigrationSpec,
+  DatabaseMigrationStatus,
+} from './databasemigration.js';
+export type {
+  DatabaseRetention,
+  DatabaseRetentionSpec,
+  DatabaseRetentionStatus,
+} from './databaseretention.js';
+export type { DatabaseBackup, DatabaseBackupSpec, DatabaseBackupStatus } from './databasebackup.js';
+export type {
+  DatabaseMaintenance,
+  DatabaseMaintenanceSpec,
+  DatabaseMaintenanceStatus,
+} from './databasemaintenance.js';
 export { keySize, type Certificate, type CertificateSpec, type CertificateStatus } from './certificate.js';
 export type { WafRuleSet, WafRuleSetSpec, WafRuleSetStatus, WafRule, WafCondition } from './wafruleset.js';
 export type { RouteConfig, RouteConfigSpec, RouteConfigStatus, Route, Backend } from './routeconfig.js';
@@ -22,12 +55,26 @@ export {
 export { crdFileName, crdFor, type CustomResourceDefinition } from './crd.js';
 
 /** Every kind of this version, in the order CRDs are generated and documented. */
-export const KINDS: readonly KindDefinition[] = [certificateKind, wafRuleSetKind, routeConfigKind];
+export const KINDS: readonly KindDefinition[] = [
+  certificateKind,
+  wafRuleSetKind,
+  routeConfigKind,
+  databaseConnectionKind,
+  databaseMigrationKind,
+  databaseRetentionKind,
+  databaseBackupKind,
+  databaseMaintenanceKind,
+];
 
 /** For KubeClient and informers: `client.get<Certificate>(CertificateResource, ns, name)`. */
 export const CertificateResource = certificateKind.resource;
 export const WafRuleSetResource = wafRuleSetKind.resource;
 export const RouteConfigResource = routeConfigKind.resource;
+export const DatabaseConnectionResource = databaseConnectionKind.resource;
+export const DatabaseMigrationResource = databaseMigrationKind.resource;
+export const DatabaseRetentionResource = databaseRetentionKind.resource;
+export const DatabaseBackupResource = databaseBackupKind.resource;
+export const DatabaseMaintenanceResource = databaseMaintenanceKind.resource;
 
 export function kindNamed(kind: string): KindDefinition | undefined {
   return KINDS.find((k) => k.kind === kind);

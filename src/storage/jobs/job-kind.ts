@@ -21,6 +21,14 @@ export interface JobContext {
 
 export type JobHandler = (context: JobContext) => Promise<void>;
 
+/**
+ * A failure retrying cannot fix (a refused login, a migration whose SQL fails, drift): thrown by
+ * a handler, it ends the job `dead` at once instead of spending its remaining attempts.
+ */
+export class PermanentJobError extends Error {
+  override readonly name = 'PermanentJobError';
+}
+
 export interface JobKind {
   /** Lowercase words with dots or dashes, such as `jobs.prune` or `reports.daily`. */
   readonly name: string;

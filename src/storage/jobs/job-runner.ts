@@ -12,7 +12,7 @@ import type { Component } from '../../runtime/component.js';
 import type { Logger } from '../../runtime/logger.js';
 import type { Database } from '../database.js';
 import { describeDatabaseError } from '../errors.js';
-import type { JobKinds } from './job-kind.js';
+import { PermanentJobError, type JobKinds } from './job-kind.js';
 import { jobMetrics, type JobMetrics, type JobOutcome } from './job-metrics.js';
 import { JobRepository, type ClaimedJob } from './job-repository.js';
 import { decideAfterFailure } from './retry-policy.js';
@@ -243,16 +243,19 @@ export class JobRunner implements Component {
       logger.info('job cancelled while running');
     } else {
       const message = error instanceof Error ? error.message : JSON.stringify(error);
-      const decision = decideAfterFailure(
-        job.attempts,
-        {
-          maxAttempts: job.maxAttempts,
-          backoffInitialMs: job.backoffInitialMs,
-          backoffMaxMs: job.backoffMaxMs,
-        },
-        now,
-        this.options.random,
-      );
+      const decision =
+        error instanceof PermanentJobError
+          ? ({ kind: 'dead' } as const)
+          : decideAfterFailure(
+              job.attempts,
+              {
+                maxAttempts: job.maxAttempts,
+                backoffInitialMs: job.backoffInitialMs,
+                backoffMaxMs: job.backoffMaxMs,
+              },
+              now,
+              this.options.random,
+            );
       if (decision.kind === 'retry') {
         outcome = 'retried';
         held = await repository.finish(

@@ -4,6 +4,8 @@ import type { StoredSchedule } from './schedule-plan.js';
 
 export interface ScheduleRecord extends StoredSchedule {
   readonly name: string;
+  /** Who declares it: 'code', or a resource (`DatabaseBackup/namespace/name`) that owns it. */
+  readonly owner: string;
   readonly kind: string;
   readonly target: string;
   readonly payload: unknown;
@@ -13,6 +15,7 @@ export interface ScheduleRecord extends StoredSchedule {
 
 interface ScheduleRow {
   name: string;
+  owner: string;
   cron: string;
   time_zone: string;
   kind: string;
@@ -23,11 +26,12 @@ interface ScheduleRow {
   last_job_id: string | null;
 }
 
-const COLUMNS = 'name, cron, time_zone, kind, target, payload, next_run_at, last_run_at, last_job_id';
+const COLUMNS = 'name, owner, cron, time_zone, kind, target, payload, next_run_at, last_run_at, last_job_id';
 
 function toRecord(row: ScheduleRow): ScheduleRecord {
   return {
     name: row.name,
+    owner: row.owner,
     cron: row.cron,
     timeZone: row.time_zone,
     kind: row.kind,
@@ -67,13 +71,17 @@ export class ScheduleRepository {
     return result.rows.map(toRecord);
   }
 
-  async upsert(schedule: Omit<ScheduleRecord, 'lastRunAt' | 'lastJobId'>, now: Date): Promise<void> {
+  /** Inserts or replaces a schedule; its owner is 'code' unless given. */
+  async upsert(
+    schedule: Omit<ScheduleRecord, 'lastRunAt' | 'lastJobId' | 'owner'> & { readonly owner?: string },
+    now: Date,
+  ): Promise<void> {
     await this.db.query(
-      `INSERT INTO ${this.table} (name, cron, time_zone, kind, target, payload, next_run_at, updated_at)
-       VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8)
+      `INSERT INTO ${this.table} (name, cron, time_zone, kind, target, payload, next_run_at, updated_at, owner)
+       VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9)
        ON CONFLICT (name) DO UPDATE SET cron = EXCLUDED.cron, time_zone = EXCLUDED.time_zone,
          kind = EXCLUDED.kind, target = EXCLUDED.target, payload = EXCLUDED.payload,
-         next_run_at = EXCLUDED.next_run_at, updated_at = EXCLUDED.updated_at`,
+         next_run_at = EXCLUDED.next_run_at, updated_at = EXCLUDED.updated_at, owner = EXCLUDED.owner`,
       [
         schedule.name,
         schedule.cron,
@@ -83,6 +91,7 @@ export class ScheduleRepository {
         JSON.stringify(schedule.payload ?? {}),
         new Date(schedule.nextRunAt),
         now,
+        schedule.owner ?? 'code',
       ],
     );
   }

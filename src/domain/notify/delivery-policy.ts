@@ -12,7 +12,11 @@ export interface RetrySettings {
   readonly maxBackoffMs: number;
 }
 
-export const DEFAULT_RETRY: RetrySettings = { maxAttempts: 8, initialBackoffMs: 10_000, maxBackoffMs: 600_000 };
+export const DEFAULT_RETRY: RetrySettings = {
+  maxAttempts: 8,
+  initialBackoffMs: 10_000,
+  maxBackoffMs: 600_000,
+};
 
 /** The longest Retry-After honoured; a receiver asking for more is retried after this. */
 export const MAX_RETRY_AFTER_MS = 3_600_000;
@@ -27,7 +31,12 @@ export type AttemptResult =
 
 export type AttemptDecision =
   | { readonly next: 'sent' }
-  | { readonly next: 'retry'; readonly at: number; readonly delayMs: number; readonly honouredRetryAfter: boolean }
+  | {
+      readonly next: 'retry';
+      readonly at: number;
+      readonly delayMs: number;
+      readonly honouredRetryAfter: boolean;
+    }
   | { readonly next: 'dead'; readonly reason: string };
 
 export function backoffMs(attempt: number, settings: RetrySettings, random: () => number): number {
@@ -50,7 +59,10 @@ export function decideAfterAttempt(
     return { next: 'dead', reason: `${result.error} (gave up after ${attempts} attempts)` };
   }
   const backoff = backoffMs(attempts, settings, random);
-  const asked = result.retryAfterMs === undefined ? undefined : Math.min(Math.max(result.retryAfterMs, 0), MAX_RETRY_AFTER_MS);
+  const asked =
+    result.retryAfterMs === undefined
+      ? undefined
+      : Math.min(Math.max(result.retryAfterMs, 0), MAX_RETRY_AFTER_MS);
   const delayMs = asked === undefined ? backoff : asked;
   return { next: 'retry', at: now + delayMs, delayMs, honouredRetryAfter: asked !== undefined };
 }

@@ -53,7 +53,8 @@ export const EVENT_TYPES = [
     labels: ['namespace', 'name'],
     emittedBy: 'certificates',
     hook: false,
-    description: 'A temporary self-signed certificate is served while the CA fails (condition Temporary=True).',
+    description:
+      'A temporary self-signed certificate is served while the CA fails (condition Temporary=True).',
   },
   {
     type: 'WafRevisionRejected',
@@ -166,8 +167,7 @@ export const EVENT_TYPES = [
     labels: ['host', 'route'],
     emittedBy: 'traffic',
     hook: true,
-    description:
-      "A route's requests are below NOTIFY_TRAFFIC_DROP_PERCENT % of the same hour last week.",
+    description: "A route's requests are below NOTIFY_TRAFFIC_DROP_PERCENT % of the same hour last week.",
   },
   {
     type: 'DatabaseOperationFailed',

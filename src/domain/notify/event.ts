@@ -48,7 +48,8 @@ export function eventProblem(event: NotificationEvent): string | undefined {
   if (names.length > MAX_LABELS) return `${event.type}: at most ${MAX_LABELS} labels`;
   for (const name of names) {
     if (!LABEL_NAME.test(name)) return `${event.type}: label name "${name}" must match ${LABEL_NAME.source}`;
-    if (name === 'alertname' || name === 'severity') return `${event.type}: label "${name}" is set by the notifier`;
+    if (name === 'alertname' || name === 'severity')
+      return `${event.type}: label "${name}" is set by the notifier`;
     if ((event.labels[name] ?? '').length > MAX_LABEL_VALUE)
       return `${event.type}: label "${name}" is longer than ${MAX_LABEL_VALUE} characters`;
   }

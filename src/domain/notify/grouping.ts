@@ -55,7 +55,11 @@ export interface FlushResult {
  */
 export function insertAlert(
   group: GroupState | undefined,
-  identity: { readonly policy: string; readonly key: string; readonly labels: Readonly<Record<string, string>> },
+  identity: {
+    readonly policy: string;
+    readonly key: string;
+    readonly labels: Readonly<Record<string, string>>;
+  },
   alert: Alert,
   timing: GroupTiming,
   now: number,
@@ -136,5 +140,7 @@ function isSubset(items: ReadonlySet<string>, of: readonly string[]): boolean {
 }
 
 function byStartThenFingerprint(a: Alert, b: Alert): number {
-  return a.startsAt - b.startsAt || (a.fingerprint < b.fingerprint ? -1 : a.fingerprint > b.fingerprint ? 1 : 0);
+  return (
+    a.startsAt - b.startsAt || (a.fingerprint < b.fingerprint ? -1 : a.fingerprint > b.fingerprint ? 1 : 0)
+  );
 }

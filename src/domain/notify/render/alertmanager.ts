@@ -80,7 +80,11 @@ export interface ContentPayload {
   readonly text: string;
   readonly labels: Readonly<Record<string, string>>;
   readonly links: readonly { readonly title: string; readonly url: string }[];
-  readonly attachments: readonly { readonly filename: string; readonly contentType: string; readonly size: number }[];
+  readonly attachments: readonly {
+    readonly filename: string;
+    readonly contentType: string;
+    readonly size: number;
+  }[];
 }
 
 export function contentPayload(message: ContentMessage): ContentPayload {

@@ -26,7 +26,10 @@ function lines(message: NotificationMessage): string[] {
     : out;
 }
 
-export function slackMessage(message: NotificationMessage, options: { readonly channel?: string; readonly username?: string } = {}): SlackMessage & Record<string, unknown> {
+export function slackMessage(
+  message: NotificationMessage,
+  options: { readonly channel?: string; readonly username?: string } = {},
+): SlackMessage & Record<string, unknown> {
   const title = titleOf(message);
   const links = message.kind === 'content' ? message.links : [];
   const blocks: unknown[] = [
@@ -36,7 +39,13 @@ export function slackMessage(message: NotificationMessage, options: { readonly c
   if (links.length > 0) {
     blocks.push({
       type: 'actions',
-      elements: links.slice(0, 5).map((l) => ({ type: 'button', text: { type: 'plain_text', text: l.title.slice(0, 75) }, url: l.url })),
+      elements: links
+        .slice(0, 5)
+        .map((l) => ({
+          type: 'button',
+          text: { type: 'plain_text', text: l.title.slice(0, 75) },
+          url: l.url,
+        })),
     });
   }
   return {
@@ -70,7 +79,11 @@ export function teamsMessage(message: NotificationMessage): Record<string, unkno
               color: message.kind === 'content' ? 'Default' : resolved ? 'Good' : 'Attention',
               text: title,
             },
-            ...lines(message).map((line) => ({ type: 'TextBlock', wrap: true, text: line.replace(/:[a-z_]+: /, '') })),
+            ...lines(message).map((line) => ({
+              type: 'TextBlock',
+              wrap: true,
+              text: line.replace(/:[a-z_]+: /, ''),
+            })),
           ],
           actions: links.slice(0, 5).map((l) => ({ type: 'Action.OpenUrl', title: l.title, url: l.url })),
         },

@@ -19,7 +19,9 @@ export function emailContent(message: NotificationMessage, subjectPrefix = ''): 
   const text = textOf(message);
   let body: string;
   if (message.kind === 'content') {
-    const links = message.links.map((l) => `<li><a href="${escapeHtml(l.url)}">${escapeHtml(l.title)}</a></li>`);
+    const links = message.links.map(
+      (l) => `<li><a href="${escapeHtml(l.url)}">${escapeHtml(l.title)}</a></li>`,
+    );
     body = `<p>${escapeHtml(message.text).replace(/\n/g, '<br>')}</p>${links.length ? `<ul>${links.join('')}</ul>` : ''}`;
   } else {
     const row = (state: string, color: string) => (a: (typeof message.firing)[number]) =>
@@ -28,7 +30,10 @@ export function emailContent(message: NotificationMessage, subjectPrefix = ''): 
       `<td style="padding:4px 8px;color:#555">${escapeHtml(rfc3339(a.startsAt))}</td></tr>`;
     body =
       '<table style="border-collapse:collapse;font-family:sans-serif;font-size:14px">' +
-      [...message.firing.map(row('FIRING', '#c0392b')), ...message.resolved.map(row('RESOLVED', '#27ae60'))].join('') +
+      [
+        ...message.firing.map(row('FIRING', '#c0392b')),
+        ...message.resolved.map(row('RESOLVED', '#27ae60')),
+      ].join('') +
       '</table>';
   }
   const html = `<!doctype html><html><body style="font-family:sans-serif"><h2 style="font-size:16px">${escapeHtml(subject)}</h2>${body}</body></html>`;

@@ -12,7 +12,12 @@ export interface CertificateView {
   readonly notAfter?: string;
   readonly failedIssuanceAttempts?: number;
   readonly lastFailureMessage?: string;
-  readonly conditions?: readonly { readonly type: string; readonly status: string; readonly reason: string; readonly message: string }[];
+  readonly conditions?: readonly {
+    readonly type: string;
+    readonly status: string;
+    readonly reason: string;
+    readonly message: string;
+  }[];
 }
 
 const DAY_MS = 86_400_000;

@@ -68,7 +68,8 @@ export function gatewayAlerts(
         startsAt: track.unsyncedSince,
         annotations: {
           summary: `Gateway ${gateway} has not applied its current configuration for ${minutes(now - track.unsyncedSince)} minutes`,
-          description: 'It is connected but has not acknowledged every update (or rejected one); see GET /api/v1/gateways.',
+          description:
+            'It is connected but has not acknowledged every update (or rejected one); see GET /api/v1/gateways.',
         },
       });
     }

@@ -44,13 +44,15 @@ export function trafficAnomalies(
   const lastWeek = new Map<string, TrafficPoint>();
   for (const point of series) {
     if (point.hourStartMs === hourStartMs) current.set(key(point), merge(current.get(key(point)), point));
-    else if (point.hourStartMs === hourStartMs - WEEK_MS) lastWeek.set(key(point), merge(lastWeek.get(key(point)), point));
+    else if (point.hourStartMs === hourStartMs - WEEK_MS)
+      lastWeek.set(key(point), merge(lastWeek.get(key(point)), point));
   }
   const hour = new Date(hourStartMs).toISOString();
   const events: NotificationEvent[] = [];
   // A route that had traffic last week and none at all now is the clearest drop of all.
   for (const [k, before] of lastWeek) {
-    if (!current.has(k)) current.set(k, { ...before, hourStartMs, requests: 0, serverErrors: 0, p95LatencyMs: undefined });
+    if (!current.has(k))
+      current.set(k, { ...before, hourStartMs, requests: 0, serverErrors: 0, p95LatencyMs: undefined });
   }
   for (const [k, point] of current) {
     const labels = { host: point.host, route: point.route };

@@ -8,7 +8,12 @@ export interface WafRuleSetView {
   readonly namespace: string;
   readonly name: string;
   readonly revision?: number;
-  readonly conditions?: readonly { readonly type: string; readonly status: string; readonly reason: string; readonly message: string }[];
+  readonly conditions?: readonly {
+    readonly type: string;
+    readonly status: string;
+    readonly reason: string;
+    readonly message: string;
+  }[];
 }
 
 export function wafAlerts(ruleSets: readonly WafRuleSetView[]): NotificationEvent[] {

@@ -29,7 +29,7 @@ describe('v1alpha1 CRDs', () => {
     }
   });
 
-  it('names the three kinds as DESIGN.md fixes them', () => {
+  it('names the kinds as DESIGN.md fixes them (and the notification kinds of issue 16)', () => {
     const names = KINDS.map((k) => {
       const { spec } = crdFor(k);
       return [
@@ -44,6 +44,8 @@ describe('v1alpha1 CRDs', () => {
       ['Certificate', 'certificates', 'gwcert', 'gateway-worker', 'Namespaced'],
       ['WafRuleSet', 'wafrulesets', 'waf', 'gateway-worker', 'Namespaced'],
       ['RouteConfig', 'routeconfigs', 'gwroute', 'gateway-worker', 'Namespaced'],
+      ['NotificationChannel', 'notificationchannels', 'gwchannel', 'gateway-worker', 'Namespaced'],
+      ['NotificationPolicy', 'notificationpolicies', 'gwpolicy', 'gateway-worker', 'Namespaced'],
     ]);
     for (const kind of KINDS) {
       const [version] = crdFor(kind).spec.versions;
@@ -58,6 +60,8 @@ describe('v1alpha1 CRDs', () => {
       'Ready,Secret,Expires,Temporary,Age',
       'Ready,Mode,Rules,Revision,Synced,Age',
       'Ready,Hosts,Synced,Age',
+      'Type,Ready,Sent,Dead,Last Sent,Age',
+      'Ready,Groups,Last Notified,Age',
     ]);
     const synced = KINDS.flatMap((k) => k.printerColumns.filter((c) => c.name === 'Synced'));
     for (const column of synced) expect(column.jsonPath).to.equal('.status.gateways.summary');

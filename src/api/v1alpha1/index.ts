@@ -1,16 +1,26 @@
 /**
- * gateway.awesomeapi.com.br/v1alpha1: the schemas of our three kinds (the single source of truth),
+ * gateway.awesomeapi.com.br/v1alpha1: the schemas of our kinds (the single source of truth),
  * the TypeScript types derived from them, and where each kind lives in the API.
  */
 import { certificateKind } from './certificate.js';
 import { routeConfigKind } from './routeconfig.js';
 import { wafRuleSetKind } from './wafruleset.js';
+import { notificationChannelKind } from './notificationchannel.js';
+import { notificationPolicyKind } from './notificationpolicy.js';
 import type { KindDefinition } from './schema/kind.js';
 
-export { certificateKind, routeConfigKind, wafRuleSetKind };
+export { certificateKind, routeConfigKind, wafRuleSetKind, notificationChannelKind, notificationPolicyKind };
 export { keySize, type Certificate, type CertificateSpec, type CertificateStatus } from './certificate.js';
 export type { WafRuleSet, WafRuleSetSpec, WafRuleSetStatus, WafRule, WafCondition } from './wafruleset.js';
 export type { RouteConfig, RouteConfigSpec, RouteConfigStatus, Route, Backend } from './routeconfig.js';
+export {
+  CHANNEL_TYPES,
+  type ChannelType,
+  type NotificationChannel,
+  type NotificationChannelSpec,
+  type NotificationChannelStatus,
+} from './notificationchannel.js';
+export type { NotificationPolicy, NotificationPolicySpec } from './notificationpolicy.js';
 export {
   API_VERSION,
   CATEGORY,
@@ -22,12 +32,20 @@ export {
 export { crdFileName, crdFor, type CustomResourceDefinition } from './crd.js';
 
 /** Every kind of this version, in the order CRDs are generated and documented. */
-export const KINDS: readonly KindDefinition[] = [certificateKind, wafRuleSetKind, routeConfigKind];
+export const KINDS: readonly KindDefinition[] = [
+  certificateKind,
+  wafRuleSetKind,
+  routeConfigKind,
+  notificationChannelKind,
+  notificationPolicyKind,
+];
 
 /** For KubeClient and informers: `client.get<Certificate>(CertificateResource, ns, name)`. */
 export const CertificateResource = certificateKind.resource;
 export const WafRuleSetResource = wafRuleSetKind.resource;
 export const RouteConfigResource = routeConfigKind.resource;
+export const NotificationChannelResource = notificationChannelKind.resource;
+export const NotificationPolicyResource = notificationPolicyKind.resource;
 
 export function kindNamed(kind: string): KindDefinition | undefined {
   return KINDS.find((k) => k.kind === kind);

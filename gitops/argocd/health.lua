@@ -1,4 +1,5 @@
--- Argo CD health for gateway-worker's kinds (Certificate, WafRuleSet, RouteConfig).
+-- Argo CD health for gateway-worker's kinds (Certificate, WafRuleSet, RouteConfig, NotificationChannel,
+-- NotificationPolicy).
 -- It follows kstatus, as Flux does: a spec the controller has not yet observed is Progressing;
 -- Stalled=True, or Ready=False for a reason retrying cannot fix, is Degraded; Ready=True is
 -- Healthy, unless the gateways run a temporary certificate or rejected the latest version.

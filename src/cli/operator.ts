@@ -7,7 +7,12 @@ import { KubeConfig } from '@kubernetes/client-node';
 import type { Config } from '../config/index.js';
 import { ApiServerConnection } from '../runtime/api-server-connection.js';
 import type { Component } from '../runtime/component.js';
-import { CertificateResource, type Certificate } from '../api/v1alpha1/index.js';
+import {
+  CertificateResource,
+  WafRuleSetResource,
+  type Certificate,
+  type WafRuleSet,
+} from '../api/v1alpha1/index.js';
 import { cachedCertificateDirectory } from '../controllers/certificates/directory.js';
 import { PushStatusRouter } from '../controllers/push-owners.js';
 import { certificateController } from '../controllers/certificates/controller.js';
@@ -36,6 +41,7 @@ import { StoreJobQueue } from '../storage/jobs/job-queue.js';
 import { JobRunner } from '../storage/jobs/job-runner.js';
 import { Scheduler } from '../storage/jobs/scheduler.js';
 import { Store } from '../storage/store.js';
+import { NotificationService } from '../notify/notification-service.js';
 import { registerJobKinds } from './job-kinds.js';
 
 /** The Lease the replicas campaign for, in POD_NAMESPACE. */
@@ -139,6 +145,35 @@ export function buildOperator(config: Config, logger: Logger, deps: OperatorDeps
     if (controller.initialPass) channel.holdUntilPublished(kind, controller.initialPass);
   }
 
+  // Notifications (docs/notifications.md): the notifier on every replica; the NotificationChannel
+  // and NotificationPolicy controllers, the sources, grouping and delivery on the leader. Later
+  // features get `notifications.hooks` (typed events) and `notifications.outbox` (reports) here.
+  const notifications = new NotificationService({
+    store,
+    schema,
+    operatorNamespace: config.podNamespace,
+    client,
+    manager,
+    certificates,
+    wafRuleSets: manager.informer<WafRuleSet>(WafRuleSetResource),
+    gateways: { gateways: () => (manager.isLeader ? channel.pusher.gateways() : []) },
+    thresholds: {
+      certificateExpiryDays: config.notifyCertificateExpiryDays,
+      gatewayGoneMinutes: config.notifyGatewayGoneMinutes,
+      gatewayUnsyncedMinutes: config.notifyGatewayUnsyncedMinutes,
+    },
+    trafficThresholds: {
+      errorRatePercent: config.notifyTrafficErrorRatePercent,
+      p95LatencyMs: config.notifyTrafficP95Ms,
+      dropPercent: config.notifyTrafficDropPercent,
+      minRequests: config.notifyTrafficMinRequests,
+    },
+    logger,
+    registry,
+    workers: config.queueWorkers,
+  });
+  for (const component of notifications.leaderComponents) manager.add(component);
+
   // The HTTP API on the health server's port; its endpoints are listed in src/http-api/routes.ts.
   const reviewer = new KubeReviewer({ client, registry });
   const api = new HttpApi({
@@ -167,6 +202,7 @@ export function buildOperator(config: Config, logger: Logger, deps: OperatorDeps
 
   const components: Component[] = [
     store,
+    notifications.component,
     apiServer,
     channel,
     manager,

@@ -45,6 +45,13 @@ describe('loadConfig', () => {
       certificateTransientRetryInitialSeconds: 30,
       certificateTransientRetryMaxSeconds: 240,
       certificateMaxConcurrentIssuances: 10,
+      notifyCertificateExpiryDays: 14,
+      notifyGatewayGoneMinutes: 5,
+      notifyGatewayUnsyncedMinutes: 10,
+      notifyTrafficErrorRatePercent: 5,
+      notifyTrafficP95Ms: 1000,
+      notifyTrafficDropPercent: 50,
+      notifyTrafficMinRequests: 100,
     };
     expect(loadConfig({})).to.deep.equal(expected);
   });
@@ -104,6 +111,13 @@ describe('loadConfig', () => {
       CERTIFICATE_TRANSIENT_RETRY_INITIAL_SECONDS: '10',
       CERTIFICATE_TRANSIENT_RETRY_MAX_SECONDS: '120',
       CERTIFICATE_MAX_CONCURRENT_ISSUANCES: '25',
+      NOTIFY_CERTIFICATE_EXPIRY_DAYS: '21',
+      NOTIFY_GATEWAY_GONE_MINUTES: '2',
+      NOTIFY_GATEWAY_UNSYNCED_MINUTES: '15',
+      NOTIFY_TRAFFIC_ERROR_RATE_PERCENT: '2',
+      NOTIFY_TRAFFIC_P95_MS: '750',
+      NOTIFY_TRAFFIC_DROP_PERCENT: '30',
+      NOTIFY_TRAFFIC_MIN_REQUESTS: '500',
       HOME: '/root',
       grpc_port: 'not-a-port',
     });
@@ -133,6 +147,13 @@ describe('loadConfig', () => {
       certificateTransientRetryInitialSeconds: 10,
       certificateTransientRetryMaxSeconds: 120,
       certificateMaxConcurrentIssuances: 25,
+      notifyCertificateExpiryDays: 21,
+      notifyGatewayGoneMinutes: 2,
+      notifyGatewayUnsyncedMinutes: 15,
+      notifyTrafficErrorRatePercent: 2,
+      notifyTrafficP95Ms: 750,
+      notifyTrafficDropPercent: 30,
+      notifyTrafficMinRequests: 500,
     });
   });
 

@@ -47,7 +47,12 @@ export interface DeadJob {
 
 export type AttemptRecord =
   | { readonly outcome: 'sent'; readonly retry: boolean }
-  | { readonly outcome: 'retry'; readonly retry: boolean; readonly nextAttemptAt: number; readonly error: string }
+  | {
+      readonly outcome: 'retry';
+      readonly retry: boolean;
+      readonly nextAttemptAt: number;
+      readonly error: string;
+    }
   | { readonly outcome: 'dead'; readonly retry: boolean; readonly error: string; readonly failed: boolean };
 
 type Time = Date | string;
@@ -71,7 +76,10 @@ export class NotifyRepository {
   // --- alerts ---------------------------------------------------------------------------------
 
   /** Stores alerts (the last of each fingerprint wins), each with a new revision. */
-  async upsertAlerts(items: readonly { readonly source: string; readonly alert: Alert }[], now: Date): Promise<void> {
+  async upsertAlerts(
+    items: readonly { readonly source: string; readonly alert: Alert }[],
+    now: Date,
+  ): Promise<void> {
     const latest = new Map<string, { source: string; alert: Alert }>();
     for (const item of items) latest.set(item.alert.fingerprint, item);
     if (latest.size === 0) return;
@@ -193,6 +201,13 @@ export class NotifyRepository {
     return result.rows.map(toDelivery);
   }
 
+  async pendingCounts(): Promise<Map<string, number>> {
+    const result = await this.db.query<{ channel: string; count: string }>(
+      `SELECT channel, count(*)::text AS count FROM ${this.s}.notify_deliveries WHERE state = 'pending' GROUP BY channel`,
+    );
+    return new Map(result.rows.map((r) => [r.channel, Number(r.count)]));
+  }
+
   async recordAttempt(delivery: PendingDelivery, record: AttemptRecord, now: Date): Promise<void> {
     if (record.outcome === 'retry') {
       await this.db.query(
@@ -204,7 +219,12 @@ export class NotifyRepository {
       await this.db.query(
         `UPDATE ${this.s}.notify_deliveries SET attempts = attempts + 1, state = $2, last_error = $3, finished_at = $4
          WHERE id = $1::bigint`,
-        [delivery.id, record.outcome, record.outcome === 'dead' ? record.error.slice(0, MAX_ERROR) : null, now],
+        [
+          delivery.id,
+          record.outcome,
+          record.outcome === 'dead' ? record.error.slice(0, MAX_ERROR) : null,
+          now,
+        ],
       );
     }
     const sent = record.outcome === 'sent' ? 1 : 0;
@@ -258,7 +278,10 @@ export class NotifyRepository {
   }
 
   /** Dead letters, newest first. */
-  async deadLetters(channel: string | undefined, limit: number): Promise<(PendingDelivery & { lastError: string })[]> {
+  async deadLetters(
+    channel: string | undefined,
+    limit: number,
+  ): Promise<(PendingDelivery & { lastError: string })[]> {
     const result = await this.db.query<DeliveryRow & { last_error: string | null }>(
       `SELECT id::text AS id, channel, policy, group_key, message, attempts, next_attempt_at, created_at, last_error
        FROM ${this.s}.notify_deliveries WHERE state = 'dead' AND ($1::text IS NULL OR channel = $1::text)
@@ -281,9 +304,10 @@ export class NotifyRepository {
   // --- cursors and the job queue ----------------------------------------------------------------
 
   async cursor(name: string): Promise<string | undefined> {
-    const result = await this.db.query<{ value: string }>(`SELECT value FROM ${this.s}.notify_cursors WHERE name = $1`, [
-      name,
-    ]);
+    const result = await this.db.query<{ value: string }>(
+      `SELECT value FROM ${this.s}.notify_cursors WHERE name = $1`,
+      [name],
+    );
     return result.rows[0]?.value;
   }
 
@@ -296,7 +320,10 @@ export class NotifyRepository {
   }
 
   /** Jobs that went dead after (finishedAt, id), oldest first (the job queue's own table). */
-  async deadJobsAfter(after: { readonly finishedAt: Date; readonly id: string }, limit: number): Promise<DeadJob[]> {
+  async deadJobsAfter(
+    after: { readonly finishedAt: Date; readonly id: string },
+    limit: number,
+  ): Promise<DeadJob[]> {
     const result = await this.db.query<{
       id: string;
       kind: string;
@@ -305,9 +332,12 @@ export class NotifyRepository {
       attempts: number;
       finished_at: Time;
     }>(
-      `SELECT id::text AS id, kind, target, last_error, attempts, finished_at FROM ${this.s}.jobs
-       WHERE state = 'dead' AND finished_at IS NOT NULL AND (finished_at, id::text) > ($1::timestamptz, $2::text)
-       ORDER BY finished_at, id::text LIMIT $3`,
+      // Milliseconds, as the cursor holds them: a microsecond left over would return the last job again.
+      `SELECT id::text AS id, kind, target, last_error, attempts, date_trunc('milliseconds', finished_at) AS finished_at
+       FROM ${this.s}.jobs
+       WHERE state = 'dead' AND finished_at IS NOT NULL
+         AND (date_trunc('milliseconds', finished_at), id::text) > ($1::timestamptz, $2::text)
+       ORDER BY 6, 1 LIMIT $3`,
       [after.finishedAt, after.id, limit],
     );
     return result.rows.map((r) => ({

@@ -67,11 +67,18 @@ export function fingerprintOf(labels: Readonly<Record<string, string>>): string 
   return hash.digest('hex').slice(0, 16);
 }
 
+/** An event's full label set: its own labels plus `alertname` and `severity`. */
+export function labelsOf(event: NotificationEvent): Record<string, string> {
+  const descriptor = eventType(event.type);
+  if (!descriptor) throw new RangeError(`unknown event type "${event.type}"`);
+  return sortedRecord({ ...event.labels, alertname: event.type, severity: descriptor.severity });
+}
+
 /** The alert an (already checked) event describes at `now`. */
 export function alertOf(event: NotificationEvent, now: number, previous?: Alert): Alert {
   const descriptor = eventType(event.type);
   if (!descriptor) throw new RangeError(`unknown event type "${event.type}"`);
-  const labels = sortedRecord({ ...event.labels, alertname: event.type, severity: descriptor.severity });
+  const labels = labelsOf(event);
   const annotations: Record<string, string> = {};
   for (const [name, value] of Object.entries(event.annotations ?? {}))
     annotations[name] = value.length > MAX_ANNOTATION ? value.slice(0, MAX_ANNOTATION) : value;

@@ -52,6 +52,16 @@ describe('loadConfig', () => {
       notifyTrafficP95Ms: 1000,
       notifyTrafficDropPercent: 50,
       notifyTrafficMinRequests: 100,
+      telemetryMaxBatchBytes: 4194304,
+      telemetryStreamWindow: 16,
+      telemetryMinuteRetentionDays: 14,
+      telemetryHourlyRetentionDays: 400,
+      securityEventRetentionDays: 30,
+      auditRetentionDays: 400,
+      telemetryBatchRetentionHours: 24,
+      telemetryTopK: 100,
+      telemetryPollSeconds: 10,
+      metricsTopRoutes: 20,
     };
     expect(loadConfig({})).to.deep.equal(expected);
   });
@@ -118,6 +128,8 @@ describe('loadConfig', () => {
       NOTIFY_TRAFFIC_P95_MS: '750',
       NOTIFY_TRAFFIC_DROP_PERCENT: '30',
       NOTIFY_TRAFFIC_MIN_REQUESTS: '500',
+      TELEMETRY_MAX_BATCH_BYTES: '1048576',
+      TELEMETRY_STREAM_WINDOW: '4',
       HOME: '/root',
       grpc_port: 'not-a-port',
     });
@@ -154,7 +166,23 @@ describe('loadConfig', () => {
       notifyTrafficP95Ms: 750,
       notifyTrafficDropPercent: 30,
       notifyTrafficMinRequests: 500,
+      telemetryMaxBatchBytes: 1048576,
+      telemetryStreamWindow: 4,
+      telemetryMinuteRetentionDays: 14,
+      telemetryHourlyRetentionDays: 400,
+      securityEventRetentionDays: 30,
+      auditRetentionDays: 400,
+      telemetryBatchRetentionHours: 24,
+      telemetryTopK: 100,
+      telemetryPollSeconds: 10,
+      metricsTopRoutes: 20,
     });
+  });
+
+  it('refuses a telemetry batch limit below 1 KiB, naming the range', () => {
+    expect(configError(() => loadConfig({ TELEMETRY_MAX_BATCH_BYTES: '100' })).message).to.equal(
+      'invalid configuration: TELEMETRY_MAX_BATCH_BYTES=100: must be an integer from 1024 to 67108864',
+    );
   });
 
   it('reads the object store keys', () => {

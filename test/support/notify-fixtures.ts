@@ -4,7 +4,11 @@
  * the API server would) and Secrets from a map: what the delivery tests drive step by step.
  */
 import { Registry } from 'prom-client';
-import { API_VERSION, type NotificationChannel, type NotificationPolicy } from '../../src/api/v1alpha1/index.js';
+import {
+  API_VERSION,
+  type NotificationChannel,
+  type NotificationPolicy,
+} from '../../src/api/v1alpha1/index.js';
 import { ChannelResolver } from '../../src/notify/channel-resolver.js';
 import { TRANSPORTS } from '../../src/notify/channels/transports.js';
 import { Dispatcher } from '../../src/notify/dispatcher.js';
@@ -21,12 +25,22 @@ import { migratedStore, type TestStore } from './job-fixtures.js';
 export const NAMESPACE = 'ops';
 
 export function channel(name: string, spec: Record<string, unknown>): NotificationChannel {
-  const filled = withDefaults({ apiVersion: API_VERSION, kind: 'NotificationChannel', metadata: { name, namespace: NAMESPACE }, spec });
+  const filled = withDefaults({
+    apiVersion: API_VERSION,
+    kind: 'NotificationChannel',
+    metadata: { name, namespace: NAMESPACE },
+    spec,
+  });
   return filled as NotificationChannel;
 }
 
 export function policy(name: string, spec: Record<string, unknown>): NotificationPolicy {
-  const filled = withDefaults({ apiVersion: API_VERSION, kind: 'NotificationPolicy', metadata: { name, namespace: NAMESPACE }, spec });
+  const filled = withDefaults({
+    apiVersion: API_VERSION,
+    kind: 'NotificationPolicy',
+    metadata: { name, namespace: NAMESPACE },
+    spec,
+  });
   return filled as NotificationPolicy;
 }
 
@@ -51,7 +65,10 @@ export interface PipelineSetup {
   secrets?: Record<string, Record<string, string>>;
 }
 
-export async function startPipeline(setup: PipelineSetup, existing?: { test: TestStore; clock: FakeClock }): Promise<Pipeline> {
+export async function startPipeline(
+  setup: PipelineSetup,
+  existing?: { test: TestStore; clock: FakeClock },
+): Promise<Pipeline> {
   const test = existing?.test ?? (await migratedStore('notify'));
   const clock = existing?.clock ?? new FakeClock(Date.UTC(2026, 5, 1, 12));
   return build(setup, test, clock);
@@ -65,7 +82,8 @@ function build(setup: PipelineSetup, test: TestStore, clock: FakeClock): Pipelin
       const result = policyView(p);
       return result.ok && !p.spec.suspend ? [result.view] : [];
     });
-  const channelOf = (key: string) => setup.channels.find((c) => `${c.metadata.namespace ?? ''}/${c.metadata.name ?? ''}` === key);
+  const channelOf = (key: string) =>
+    setup.channels.find((c) => `${c.metadata.namespace ?? ''}/${c.metadata.name ?? ''}` === key);
   const dispatcher = new Dispatcher({
     store: test.store,
     schema: test.schema,
@@ -84,7 +102,9 @@ function build(setup: PipelineSetup, test: TestStore, clock: FakeClock): Pipelin
       if (!found) return { state: 'missing' };
       if (found.spec.suspend) return { state: 'suspended' };
       const resolution = await resolver.resolve(found);
-      return resolution.ok ? { state: 'ready', channel: resolution.channel } : { state: 'unusable', spec: found.spec, problem: resolution.problem };
+      return resolution.ok
+        ? { state: 'ready', channel: resolution.channel }
+        : { state: 'unusable', spec: found.spec, problem: resolution.problem };
     },
     transports: TRANSPORTS,
     logger: silentLogger,
@@ -92,7 +112,13 @@ function build(setup: PipelineSetup, test: TestStore, clock: FakeClock): Pipelin
     clock,
     random: () => 0,
   });
-  const notifier = new StoreNotifier({ store: test.store, schema: test.schema, logger: silentLogger, registry, clock });
+  const notifier = new StoreNotifier({
+    store: test.store,
+    schema: test.schema,
+    logger: silentLogger,
+    registry,
+    clock,
+  });
   notifier.start();
   dispatcher.attach(test.db);
   sender.attach(test.db);
@@ -119,7 +145,11 @@ function build(setup: PipelineSetup, test: TestStore, clock: FakeClock): Pipelin
   };
 }
 
-export async function counterValue(registry: Registry, name: string, labels: Record<string, string>): Promise<number> {
+export async function counterValue(
+  registry: Registry,
+  name: string,
+  labels: Record<string, string>,
+): Promise<number> {
   const metric = await registry.getSingleMetric(name)?.get();
   const value = metric?.values.find((v) => Object.entries(labels).every(([k, l]) => v.labels[k] === l));
   return value?.value ?? 0;

@@ -19,7 +19,7 @@ export interface Received {
   /** Whether X-Signature matched the body under the key; undefined without a key. */
   readonly signatureValid: boolean | undefined;
   readonly answered: number;
-  json<T = unknown>(): T;
+  json(): unknown;
 }
 
 export class NotifyReceiver {
@@ -33,11 +33,12 @@ export class NotifyReceiver {
   ) {}
 
   static async start(options: { hmacKey?: string; script?: Answer[] } = {}): Promise<NotifyReceiver> {
-    let receiver: NotifyReceiver | undefined;
+    const ref: { receiver?: NotifyReceiver } = {};
     const server = createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (chunk: Buffer) => chunks.push(chunk));
       req.on('end', () => {
+        const receiver = ref.receiver;
         if (!receiver) return;
         const body = Buffer.concat(chunks).toString('utf8');
         const answer = receiver.next();
@@ -47,7 +48,7 @@ export class NotifyReceiver {
           body,
           signatureValid: receiver.verify(body, req.headers['x-signature']),
           answered: answer.status,
-          json: <T>() => JSON.parse(body) as T,
+          json: (): unknown => JSON.parse(body),
         });
         res.writeHead(answer.status, { 'content-type': 'text/plain', ...answer.headers });
         res.end(answer.body ?? '');
@@ -56,8 +57,9 @@ export class NotifyReceiver {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const address = server.address();
     if (address === null || typeof address === 'string') throw new Error('the receiver has no port');
-    receiver = new NotifyReceiver(server, `http://127.0.0.1:${address.port}/hook`, options.hmacKey);
+    const receiver = new NotifyReceiver(server, `http://127.0.0.1:${address.port}/hook`, options.hmacKey);
     receiver.script = [...(options.script ?? [])];
+    ref.receiver = receiver;
     return receiver;
   }
 

@@ -10,6 +10,7 @@ import { runAnalytics } from './analytics.js';
 import { runAudit } from './audit.js';
 import { runBackup } from './backup.js';
 import { runJobs } from './jobs.js';
+import { runNotify } from './notify.js';
 import { runOperator } from './operator.js';
 import { runRestore } from './restore.js';
 import { runRollback } from './rollback.js';
@@ -66,6 +67,7 @@ async function run(
   if (command === 'jobs') return runJobs(args, env, out);
   if (command === 'audit') return runAudit(args, env, out);
   if (command === 'analytics') return runAnalytics(args, env, out);
+  if (command === 'notify') return runNotify(args, env, out);
   if (args.length === 1 && (args[0] === '--help' || args[0] === '-h')) {
     out.stdout(usage(configKeys));
     return 0;

@@ -12,6 +12,7 @@ export const COMMANDS = {
   jobs: 'list, show, run and cancel background jobs: jobs list|show|run|cancel',
   audit: 'check the audit trail and export it: audit verify|export',
   analytics: 'traffic analytics as tables: analytics top|latency',
+  notify: 'send a test message through a NotificationChannel: notify test CHANNEL [-n NAMESPACE]',
 } as const;
 
 export type CommandName = keyof typeof COMMANDS;

@@ -175,8 +175,10 @@ const spec = object(
     msteams,
     pagerduty,
     email,
-    rateLimit: defaulted(rateLimit, {}),
-    retry: defaulted(retry, {}),
+    // Whole defaults, not {}: the API server checks a default against the rules of its object
+    // (the retry rule reads both backoffs) without filling the nested defaults in first.
+    rateLimit: defaulted(rateLimit, { perMinute: 60, burst: 10 }),
+    retry: defaulted(retry, { maxAttempts: 8, initialBackoff: '10s', maxBackoff: '10m' }),
     timeout: defaulted(
       duration(
         'How long one delivery attempt may take.',

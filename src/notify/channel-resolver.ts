@@ -42,10 +42,7 @@ export function apiSecretReader(client: Pick<KubeClient, 'get'>): SecretReader {
 }
 
 export class ChannelResolver {
-  private readonly cache = new Map<
-    string,
-    { at: number; data: Readonly<Record<string, string>> | undefined }
-  >();
+  private readonly cache = new Map<string, { at: number; data: Readonly<Record<string, string>> }>();
   private readonly clock: Clock;
 
   constructor(
@@ -106,7 +103,9 @@ export class ChannelResolver {
     const cached = this.cache.get(id);
     if (cached && now - cached.at < SECRET_TTL_MS) return cached.data;
     const data = await this.read(namespace, name);
-    this.cache.set(id, { at: now, data });
+    // A missing Secret is read again next time: once someone creates it, the next attempt uses it.
+    if (data) this.cache.set(id, { at: now, data });
+    else this.cache.delete(id);
     return data;
   }
 }

@@ -87,12 +87,30 @@ describe('NotificationChannel with the operator (real kube-apiserver)', function
     receiver.answer({ status: 429, headers: { 'retry-after': '1' } }, { status: 200 });
     const db = postgresAt(database.databaseUrl ?? '', database.databaseSchema, 2);
     try {
-      await new StoreOutbox({
+      const outbox = new StoreOutbox({
         store: storeOf(db, database.databaseSchema).store,
         schema: database.databaseSchema,
-      }).send(
-        { namespace, name: 'hook' },
-        { title: 'Weekly report', text: 'ready', labels: { report: 'weekly' }, links: [], attachments: [] },
+      });
+      // The operator migrates its store in the background: send once the outbox table exists.
+      await eventually(
+        () =>
+          outbox
+            .send(
+              { namespace, name: 'hook' },
+              {
+                title: 'Weekly report',
+                text: 'ready',
+                labels: { report: 'weekly' },
+                links: [],
+                attachments: [],
+              },
+            )
+            .then(
+              () => true,
+              () => false,
+            ),
+        30_000,
+        'the outbox to accept a delivery',
       );
     } finally {
       await db.close();

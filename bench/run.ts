@@ -8,6 +8,7 @@ import { FIXTURE_CRDS, PRODUCT_CRDS } from '../test/support/shared-cluster.js';
 import { stopSharedPostgres } from '../test/support/shared-postgres.js';
 import { certificatesBenchmark } from './certificates.bench.js';
 import { jobsBenchmark } from './jobs.bench.js';
+import { notifyBenchmark } from './notify.bench.js';
 import { objectWriteBenchmark } from './object-write.bench.js';
 import { pushBenchmark } from './push.bench.js';
 import { routesBenchmark } from './routes.bench.js';
@@ -21,6 +22,7 @@ const standalone = {
   routes: routesBenchmark,
   waf: wafBenchmark,
   jobs: jobsBenchmark,
+  notify: notifyBenchmark,
 } as const;
 /** These run the whole operator in this process against the control plane, with the product's CRDs. */
 const benchmarks = {

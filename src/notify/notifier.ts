@@ -96,10 +96,13 @@ export class StoreNotifier implements Notifier {
 
   /** Resolves when everything emitted so far is written (tests and benchmarks). */
   async settled(): Promise<void> {
-    for (let i = 0; i < 100 && (this.flushing || this.writes.size > 0 || !this.loaded); i += 1) {
+    // Loading the known alerts takes a few round trips to the store: wait for it by time, not
+    // by a count of event-loop turns (a count ran out before a slow load had finished).
+    const deadline = Date.now() + 30_000;
+    while ((this.flushing || this.writes.size > 0 || !this.loaded) && Date.now() < deadline) {
       if (this.flushing) await this.flushing;
       else if (this.loaded && this.repository) this.flush();
-      else await new Promise((resolve) => setImmediate(resolve));
+      else await new Promise((resolve) => setTimeout(resolve, 5));
     }
   }
 

@@ -9,6 +9,7 @@ import { stopSharedPostgres } from '../test/support/shared-postgres.js';
 import { certificatesBenchmark } from './certificates.bench.js';
 import { dbopsBenchmark } from './dbops.bench.js';
 import { jobsBenchmark } from './jobs.bench.js';
+import { notifyBenchmark } from './notify.bench.js';
 import { objectWriteBenchmark } from './object-write.bench.js';
 import { pushBenchmark } from './push.bench.js';
 import { routesBenchmark } from './routes.bench.js';
@@ -27,6 +28,7 @@ const standalone = {
   telemetry: telemetryBenchmark,
   'telemetry-ingest': telemetryIngestBenchmark,
   dbops: dbopsBenchmark,
+  notify: notifyBenchmark,
 } as const;
 /** These run the whole operator in this process against the control plane, with the product's CRDs. */
 const benchmarks = {

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the pinned upstream binaries the tests, the demo and the benchmarks run against
-# (kube-apiserver, etcd, kubectl, Pebble, helm, grpcurl, grpc-health-probe, versitygw, ...)
+# (kube-apiserver, etcd, kubectl, Pebble, helm, grpcurl, grpc-health-probe, versitygw, mailpit, ...)
 # from the Go module proxy into a cache outside git. Each test/assets/<set>/go.mod pins one
 # dependency graph; the cache folder is named after the pinned version, so a second run costs
 # nothing.
@@ -25,6 +25,7 @@ sets=(
   "grpc-health-probe|github.com/grpc-ecosystem/grpc-health-probe|github.com/grpc-ecosystem/grpc-health-probe=grpc-health-probe"
   "promtool|github.com/prometheus/prometheus|github.com/prometheus/prometheus/cmd/promtool=promtool"
   "versitygw|github.com/versity/versitygw|github.com/versity/versitygw/cmd/versitygw=versitygw"
+  "mailpit|github.com/axllent/mailpit|github.com/axllent/mailpit=mailpit"
 )
 
 # Built outside the Kubernetes release tooling, the binaries would report v0.0.0-master.

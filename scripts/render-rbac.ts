@@ -26,6 +26,12 @@ export interface PolicyRule {
 const OPERATOR_NEEDS: readonly RbacNeed[] = [
   { apiGroup: '', resources: ['pods'], verbs: ['get', 'list', 'watch'], why: 'gateway discovery' },
   {
+    apiGroup: '',
+    resources: ['secrets'],
+    verbs: ['get'],
+    why: 'notification channel credentials: webhook URLs, signing keys, routing keys, SMTP logins (NotificationChannel)',
+  },
+  {
     apiGroup: 'events.k8s.io',
     resources: ['events'],
     verbs: ['create', 'patch'],

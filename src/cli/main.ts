@@ -11,6 +11,7 @@ import { runAudit } from './audit.js';
 import { runBackup } from './backup.js';
 import { runDb } from './db.js';
 import { runJobs } from './jobs.js';
+import { runNotify } from './notify.js';
 import { runOperator } from './operator.js';
 import { runRestore } from './restore.js';
 import { runRollback } from './rollback.js';
@@ -68,6 +69,7 @@ async function run(
   if (command === 'db') return runDb(args, env, out);
   if (command === 'audit') return runAudit(args, env, out);
   if (command === 'analytics') return runAnalytics(args, env, out);
+  if (command === 'notify') return runNotify(args, env, out);
   if (args.length === 1 && (args[0] === '--help' || args[0] === '-h')) {
     out.stdout(usage(configKeys));
     return 0;

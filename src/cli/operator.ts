@@ -8,7 +8,12 @@ import { KubeConfig } from '@kubernetes/client-node';
 import type { Config } from '../config/index.js';
 import { ApiServerConnection } from '../runtime/api-server-connection.js';
 import type { Component } from '../runtime/component.js';
-import { CertificateResource, type Certificate } from '../api/v1alpha1/index.js';
+import {
+  CertificateResource,
+  WafRuleSetResource,
+  type Certificate,
+  type WafRuleSet,
+} from '../api/v1alpha1/index.js';
 import { cachedCertificateDirectory } from '../controllers/certificates/directory.js';
 import { PushStatusRouter } from '../controllers/push-owners.js';
 import { certificateController } from '../controllers/certificates/controller.js';
@@ -45,6 +50,7 @@ import { StoreJobQueue } from '../storage/jobs/job-queue.js';
 import { JobRunner } from '../storage/jobs/job-runner.js';
 import { Scheduler } from '../storage/jobs/scheduler.js';
 import { Store } from '../storage/store.js';
+import { NotificationService } from '../notify/notification-service.js';
 import { TelemetryIngest } from '../telemetry/ingest/telemetry-ingest.js';
 import { storeSettings } from '../storage/connection-settings.js';
 import { registerJobKinds } from './job-kinds.js';
@@ -209,6 +215,34 @@ export function buildOperator(config: Config, logger: Logger, deps: OperatorDeps
     events: dbopsEvents,
   }))
     manager.add(controller);
+  // Notifications (docs/notifications.md): the notifier on every replica; the NotificationChannel
+  // and NotificationPolicy controllers, the sources, grouping and delivery on the leader. Later
+  // features get `notifications.hooks` (typed events) and `notifications.outbox` (reports) here.
+  const notifications = new NotificationService({
+    store,
+    schema,
+    operatorNamespace: config.podNamespace,
+    client,
+    manager,
+    certificates,
+    wafRuleSets: manager.informer<WafRuleSet>(WafRuleSetResource),
+    gateways: { gateways: () => (manager.isLeader ? channel.pusher.gateways() : []) },
+    thresholds: {
+      certificateExpiryDays: config.notifyCertificateExpiryDays,
+      gatewayGoneMinutes: config.notifyGatewayGoneMinutes,
+      gatewayUnsyncedMinutes: config.notifyGatewayUnsyncedMinutes,
+    },
+    trafficThresholds: {
+      errorRatePercent: config.notifyTrafficErrorRatePercent,
+      p95LatencyMs: config.notifyTrafficP95Ms,
+      dropPercent: config.notifyTrafficDropPercent,
+      minRequests: config.notifyTrafficMinRequests,
+    },
+    logger,
+    registry,
+    workers: config.queueWorkers,
+  });
+  for (const component of notifications.leaderComponents) manager.add(component);
 
   // The HTTP API on the health server's port; its endpoints are listed in src/http-api/routes.ts.
   const reviewer = new KubeReviewer({ client, registry });
@@ -239,6 +273,7 @@ export function buildOperator(config: Config, logger: Logger, deps: OperatorDeps
   // (in telemetry.components) stops after the runner, so a job's last entries are written.
   const components: Component[] = [
     store,
+    notifications.component,
     apiServer,
     ...(objectStore ? [objectStore] : []),
     ...telemetry.components,

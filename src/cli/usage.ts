@@ -13,6 +13,7 @@ export const COMMANDS = {
   audit: 'check the audit trail and export it: audit verify|export',
   analytics: 'traffic analytics as tables: analytics top|latency',
   db: "the gateway's database: db plan|repair (migrations), db backups|restore",
+  notify: 'send a test message through a NotificationChannel: notify test CHANNEL [-n NAMESPACE]',
 } as const;
 
 export type CommandName = keyof typeof COMMANDS;

@@ -105,6 +105,15 @@ export const configSchema = {
       description: 'a non-empty secret access key',
     },
     S3_CA_FILE: { type: 'string', minLength: 1, description: 'a path to a PEM file of CA certificates' },
+    // Notifications (docs/notifications.md): when the built-in sources fire, and the traffic
+    // thresholds the analytics hook uses unless it passes its own.
+    NOTIFY_CERTIFICATE_EXPIRY_DAYS: { type: 'integer', minimum: 1, maximum: 365, default: 14 },
+    NOTIFY_GATEWAY_GONE_MINUTES: { type: 'integer', minimum: 1, maximum: 1440, default: 5 },
+    NOTIFY_GATEWAY_UNSYNCED_MINUTES: { type: 'integer', minimum: 1, maximum: 1440, default: 10 },
+    NOTIFY_TRAFFIC_ERROR_RATE_PERCENT: { type: 'integer', minimum: 1, maximum: 100, default: 5 },
+    NOTIFY_TRAFFIC_P95_MS: { type: 'integer', minimum: 1, maximum: 600000, default: 1000 },
+    NOTIFY_TRAFFIC_DROP_PERCENT: { type: 'integer', minimum: 1, maximum: 100, default: 50 },
+    NOTIFY_TRAFFIC_MIN_REQUESTS: { type: 'integer', minimum: 1, maximum: 100000000, default: 100 },
     // Telemetry ingest (docs/telemetry.md): ShipLogs and OTLP on GRPC_PORT.
     TELEMETRY_MAX_BATCH_BYTES: { type: 'integer', minimum: 1024, maximum: 67108864, default: 4194304 },
     TELEMETRY_STREAM_WINDOW: { type: 'integer', minimum: 1, maximum: 1024, default: 16 },

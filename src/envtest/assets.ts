@@ -30,6 +30,7 @@ const BINARIES = {
   },
   promtool: { set: 'promtool', module: 'github.com/prometheus/prometheus', env: 'TEST_ASSET_PROMTOOL' },
   versitygw: { set: 'versitygw', module: 'github.com/versity/versitygw', env: 'TEST_ASSET_VERSITYGW' },
+  mailpit: { set: 'mailpit', module: 'github.com/axllent/mailpit', env: 'TEST_ASSET_MAILPIT' },
 } as const;
 
 export type AssetName = keyof typeof BINARIES;

@@ -140,6 +140,22 @@ export class GatewayConnection {
     return this.acknowledged.get(type);
   }
 
+  /**
+   * Whether the pod has applied everything it should serve: every type at its desired version and
+   * every certificate at its current version, none refused. Notifications watch this over time.
+   */
+  inSync(): boolean {
+    const desired = this.desired;
+    if (!desired) return true;
+    for (const [type, group] of desired.config)
+      if (this.acknowledged.get(type) !== group.version) return false;
+    for (const cert of desired.certificates.values()) {
+      const known = this.certificates.get(cert.name);
+      if (known?.version !== cert.version || known.error !== undefined) return false;
+    }
+    return true;
+  }
+
   /** Certificates this pod holds at their latest version sent, and those it refused. */
   certificateCounts(): { applied: number; refused: number } {
     let refused = 0;

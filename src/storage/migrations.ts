@@ -285,6 +285,82 @@ export const MIGRATIONS: readonly Migration[] = [
         WHERE singleton_key IS NOT NULL;`,
     ],
   },
+  {
+    // Notifications (src/notify, docs/notifications.md): what must survive a restart of the leader.
+    version: 400,
+    name: 'notifications',
+    statements: (s) => [
+      // The alert store: one row per alert (fingerprint of its labels), written by any replica's
+      // Notifier.emit; the leader's dispatcher reads what changed by revision.
+      `CREATE SEQUENCE ${s}.notify_revision;`,
+      `
+      CREATE TABLE ${s}.notify_alerts (
+        fingerprint text PRIMARY KEY,
+        source text NOT NULL,
+        type text NOT NULL,
+        status text NOT NULL CHECK (status IN ('firing', 'resolved')),
+        alert jsonb NOT NULL,
+        revision bigint NOT NULL,
+        updated_at timestamptz NOT NULL
+      );`,
+      `CREATE INDEX notify_alerts_revision ON ${s}.notify_alerts (revision);`,
+      `CREATE INDEX notify_alerts_source ON ${s}.notify_alerts (source) WHERE status = 'firing';`,
+      // Aggregation groups (src/domain/notify/grouping.ts): members, next flush.
+      `
+      CREATE TABLE ${s}.notify_groups (
+        group_key text PRIMARY KEY,
+        policy text NOT NULL,
+        state jsonb NOT NULL,
+        next_flush_at timestamptz NOT NULL,
+        updated_at timestamptz NOT NULL
+      );`,
+      `CREATE INDEX notify_groups_policy ON ${s}.notify_groups (policy);`,
+      // The notification log: what each channel was last told about each group.
+      `
+      CREATE TABLE ${s}.notify_log (
+        group_key text NOT NULL,
+        channel text NOT NULL,
+        entry jsonb NOT NULL,
+        PRIMARY KEY (group_key, channel)
+      );`,
+      // The outbox: a rendered notification per channel until it is sent or dead (the dead letter).
+      `
+      CREATE TABLE ${s}.notify_deliveries (
+        id bigserial PRIMARY KEY,
+        channel text NOT NULL,
+        policy text NOT NULL DEFAULT '',
+        group_key text NOT NULL DEFAULT '',
+        message jsonb NOT NULL,
+        state text NOT NULL CHECK (state IN ('pending', 'sent', 'dead')),
+        attempts integer NOT NULL DEFAULT 0,
+        next_attempt_at timestamptz NOT NULL,
+        last_error text,
+        created_at timestamptz NOT NULL,
+        finished_at timestamptz
+      );`,
+      `CREATE INDEX notify_deliveries_pending ON ${s}.notify_deliveries (channel, id) WHERE state = 'pending';`,
+      `CREATE INDEX notify_deliveries_finished ON ${s}.notify_deliveries (finished_at) WHERE finished_at IS NOT NULL;`,
+      // Delivery counts per channel, for its status and across restarts.
+      `
+      CREATE TABLE ${s}.notify_channel_stats (
+        channel text PRIMARY KEY,
+        sent bigint NOT NULL DEFAULT 0,
+        failed bigint NOT NULL DEFAULT 0,
+        retried bigint NOT NULL DEFAULT 0,
+        dead bigint NOT NULL DEFAULT 0,
+        last_sent_at timestamptz,
+        last_failure_at timestamptz,
+        last_error text
+      );`,
+      // Small named positions: the last dead job notified.
+      `
+      CREATE TABLE ${s}.notify_cursors (
+        name text PRIMARY KEY,
+        value text NOT NULL,
+        updated_at timestamptz NOT NULL
+      );`,
+    ],
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);

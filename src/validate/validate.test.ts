@@ -161,7 +161,8 @@ describe('validate', () => {
       expect(problems.map((p) => `${p.doc}:${p.path}: ${p.message}`)).to.deep.equal([
         '1:apiVersion: Unsupported value: "gateway.awesomeapi.com.br/v1": supported values: "gateway.awesomeapi.com.br/v1alpha1"',
         '2:kind: Unsupported value: "Gateway": supported values: "Certificate", "WafRuleSet", "RouteConfig", ' +
-          '"DatabaseConnection", "DatabaseMigration", "DatabaseRetention", "DatabaseBackup", "DatabaseMaintenance"',
+          '"DatabaseConnection", "DatabaseMigration", "DatabaseRetention", "DatabaseBackup", "DatabaseMaintenance", ' +
+          '"NotificationChannel", "NotificationPolicy"',
         '3:: not a Kubernetes object: expected a mapping with apiVersion and kind',
       ]);
     });

@@ -1,4 +1,4 @@
-/** Field shapes shared by the three kinds: durations, names, references, selectors and status. */
+/** Field shapes shared by the kinds: durations, names, references, selectors and status. */
 import { DNS_SUBDOMAIN, HOSTNAME, celString, matches } from './checks/names.js';
 import {
   DURATION_HINT,

@@ -41,7 +41,7 @@ export function crdFor(kind: KindDefinition): CustomResourceDefinition {
         plural: kind.plural,
         singular: kind.singular,
         shortNames: [kind.shortName],
-        // `kubectl get gateway-worker` lists all three kinds.
+        // `kubectl get gateway-worker` lists all our kinds.
         categories: [CATEGORY],
       },
       scope: 'Namespaced',

@@ -10,9 +10,11 @@ import { databaseMigrationKind } from './databasemigration.js';
 import { databaseRetentionKind } from './databaseretention.js';
 import { routeConfigKind } from './routeconfig.js';
 import { wafRuleSetKind } from './wafruleset.js';
+import { notificationChannelKind } from './notificationchannel.js';
+import { notificationPolicyKind } from './notificationpolicy.js';
 import type { KindDefinition } from './schema/kind.js';
 
-export { certificateKind, routeConfigKind, wafRuleSetKind };
+export { certificateKind, routeConfigKind, wafRuleSetKind, notificationChannelKind, notificationPolicyKind };
 export {
   databaseBackupKind,
   databaseConnectionKind,
@@ -45,6 +47,14 @@ export { keySize, type Certificate, type CertificateSpec, type CertificateStatus
 export type { WafRuleSet, WafRuleSetSpec, WafRuleSetStatus, WafRule, WafCondition } from './wafruleset.js';
 export type { RouteConfig, RouteConfigSpec, RouteConfigStatus, Route, Backend } from './routeconfig.js';
 export {
+  CHANNEL_TYPES,
+  type ChannelType,
+  type NotificationChannel,
+  type NotificationChannelSpec,
+  type NotificationChannelStatus,
+} from './notificationchannel.js';
+export type { NotificationPolicy, NotificationPolicySpec } from './notificationpolicy.js';
+export {
   API_VERSION,
   CATEGORY,
   GROUP,
@@ -64,6 +74,8 @@ export const KINDS: readonly KindDefinition[] = [
   databaseRetentionKind,
   databaseBackupKind,
   databaseMaintenanceKind,
+  notificationChannelKind,
+  notificationPolicyKind,
 ];
 
 /** For KubeClient and informers: `client.get<Certificate>(CertificateResource, ns, name)`. */
@@ -75,6 +87,8 @@ export const DatabaseMigrationResource = databaseMigrationKind.resource;
 export const DatabaseRetentionResource = databaseRetentionKind.resource;
 export const DatabaseBackupResource = databaseBackupKind.resource;
 export const DatabaseMaintenanceResource = databaseMaintenanceKind.resource;
+export const NotificationChannelResource = notificationChannelKind.resource;
+export const NotificationPolicyResource = notificationPolicyKind.resource;
 
 export function kindNamed(kind: string): KindDefinition | undefined {
   return KINDS.find((k) => k.kind === kind);

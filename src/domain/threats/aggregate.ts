@@ -8,8 +8,10 @@ import { RESERVED_RANGES } from './reserved.js';
 import { sweepV4, sweepV6, type RangeSet } from './ip-ranges.js';
 
 /**
- * The broadest block a feed entry may be: a threat feed that lists a /4 is broken or hostile,
- * not a list of attackers (Spamhaus DROP's largest blocks are around /10).
+ * The broadest block a feed entry may be: a threat feed that lists a /4 of public space is
+ * broken or hostile, not a list of attackers (Spamhaus DROP's largest blocks are around /10).
+ * A broader block that lies wholly in reserved space is fine — FireHOL level1 lists
+ * 224.0.0.0/3 — since it is stripped anyway.
  */
 export const MIN_PREFIX = { 4: 8, 6: 12 } as const;
 
@@ -30,11 +32,9 @@ export class CidrCollector {
 
   /** Adds the block, or says why it cannot be taken. */
   add(cidr: Cidr): string | undefined {
-    if (cidr.prefix < MIN_PREFIX[cidr.family]) {
-      return `/${cidr.prefix} is broader than the /${MIN_PREFIX[cidr.family]} a feed entry may be`;
-    }
     if (cidr.family === 4) {
       const end = cidr.network + (POW2[32 - cidr.prefix] as number);
+      if (cidr.prefix < MIN_PREFIX[4] && !insideV4(cidr.network, end - 1)) return tooBroad(cidr);
       if (this.v4Count === this.v4Starts.length) this.grow();
       this.v4Starts[this.v4Count] = cidr.network;
       this.v4Ends[this.v4Count] = end;
@@ -42,6 +42,7 @@ export class CidrCollector {
       if (touchesV4(cidr.network, end - 1)) this.reservedEntries += 1;
     } else {
       const end = cidr.network + (1n << BigInt(128 - cidr.prefix));
+      if (cidr.prefix < MIN_PREFIX[6] && !insideV6(cidr.network, end - 1n)) return tooBroad(cidr);
       this.v6Starts.push(cidr.network);
       this.v6Ends.push(end);
       if (touchesV6(cidr.network, end - 1n)) this.reservedEntries += 1;
@@ -67,15 +68,35 @@ export class CidrCollector {
   }
 }
 
+function tooBroad(cidr: Cidr): string {
+  return `/${cidr.prefix} is broader than the /${MIN_PREFIX[cidr.family]} a feed entry may be`;
+}
+
 // A dozen reserved blocks per family: a scan is cheaper than a search.
 function touchesV4(start: number, end: number): boolean {
   const r = RESERVED_RANGES.v4;
-  for (let i = 0; i < r.length; i += 2) if ((r[i] as number) <= end && start <= (r[i + 1] as number)) return true;
+  for (let i = 0; i < r.length; i += 2)
+    if ((r[i] as number) <= end && start <= (r[i + 1] as number)) return true;
   return false;
 }
 
 function touchesV6(start: bigint, end: bigint): boolean {
   const r = RESERVED_RANGES.v6;
-  for (let i = 0; i < r.length; i += 2) if ((r[i] as bigint) <= end && start <= (r[i + 1] as bigint)) return true;
+  for (let i = 0; i < r.length; i += 2)
+    if ((r[i] as bigint) <= end && start <= (r[i + 1] as bigint)) return true;
+  return false;
+}
+
+function insideV4(start: number, end: number): boolean {
+  const r = RESERVED_RANGES.v4;
+  for (let i = 0; i < r.length; i += 2)
+    if ((r[i] as number) <= start && end <= (r[i + 1] as number)) return true;
+  return false;
+}
+
+function insideV6(start: bigint, end: bigint): boolean {
+  const r = RESERVED_RANGES.v6;
+  for (let i = 0; i < r.length; i += 2)
+    if ((r[i] as bigint) <= start && end <= (r[i + 1] as bigint)) return true;
   return false;
 }

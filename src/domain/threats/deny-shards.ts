@@ -17,7 +17,8 @@ export const SHARD_TARGET = 1024;
 export const SHARD_MAX = 4096;
 
 /** `feed:<namespace>/<name>`, `decisions`, ...: what a deny list came from. */
-export const SOURCE_ID = /^[a-z][a-z0-9-]*(:[a-z0-9]([-a-z0-9.]*[a-z0-9])?(\/[a-z0-9]([-a-z0-9.]*[a-z0-9])?)?)?$/;
+export const SOURCE_ID =
+  /^[a-z][a-z0-9-]*(:[a-z0-9]([-a-z0-9.]*[a-z0-9])?(\/[a-z0-9]([-a-z0-9.]*[a-z0-9])?)?)?$/;
 
 export interface DenyShard {
   readonly name: string;
@@ -36,22 +37,34 @@ export function shardRanges(source: string, set: RangeSet, options: ShardOptions
   const target = options.target ?? SHARD_TARGET;
   const max = options.max ?? SHARD_MAX;
   const shards: DenyShard[] = [];
-  cut(set.v4.length / 2, target, max, (i) => hash32(set.v4[i * 2] as number), (from, to) => {
-    const first = set.v4[from * 2] as number;
-    shards.push({
-      name: `${source}#4-${first.toString(16).padStart(8, '0')}`,
-      payload: encodeV4(set.v4.subarray(from * 2, to * 2)),
-      ranges: to - from,
-    });
-  });
-  cut(set.v6.length / 2, target, max, (i) => hash128(set.v6[i * 2] as bigint), (from, to) => {
-    const first = set.v6[from * 2] as bigint;
-    shards.push({
-      name: `${source}#6-${first.toString(16).padStart(32, '0')}`,
-      payload: encodeV6(set.v6.slice(from * 2, to * 2)),
-      ranges: to - from,
-    });
-  });
+  cut(
+    set.v4.length / 2,
+    target,
+    max,
+    (i) => hash32(set.v4[i * 2] as number),
+    (from, to) => {
+      const first = set.v4[from * 2] as number;
+      shards.push({
+        name: `${source}#4-${first.toString(16).padStart(8, '0')}`,
+        payload: encodeV4(set.v4.subarray(from * 2, to * 2)),
+        ranges: to - from,
+      });
+    },
+  );
+  cut(
+    set.v6.length / 2,
+    target,
+    max,
+    (i) => hash128(set.v6[i * 2] as bigint),
+    (from, to) => {
+      const first = set.v6[from * 2] as bigint;
+      shards.push({
+        name: `${source}#6-${first.toString(16).padStart(32, '0')}`,
+        payload: encodeV6(set.v6.slice(from * 2, to * 2)),
+        ranges: to - from,
+      });
+    },
+  );
   return shards;
 }
 

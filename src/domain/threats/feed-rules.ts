@@ -71,7 +71,8 @@ export function judgeDownload(
   inService: ListInService | undefined,
   limits: FeedLimits,
 ): Verdict {
-  if (outcome.kind === 'failed') return { kind: 'rejected', reason: outcome.reason, message: outcome.message };
+  if (outcome.kind === 'failed')
+    return { kind: 'rejected', reason: outcome.reason, message: outcome.message };
   if (outcome.kind === 'not-modified') {
     if (inService?.sameSource) return { kind: 'not-modified' };
     return {
@@ -82,7 +83,11 @@ export function judgeDownload(
   }
   const parsed = outcome.parsed;
   if (parsed.unreadable !== undefined) {
-    return { kind: 'rejected', reason: 'ParseErrors', message: `the body could not be read: ${parsed.unreadable}` };
+    return {
+      kind: 'rejected',
+      reason: 'ParseErrors',
+      message: `the body could not be read: ${parsed.unreadable}`,
+    };
   }
   const total = parsed.entries + parsed.invalid;
   if (parsed.invalid > total * MAX_INVALID_SHARE) {
@@ -101,7 +106,11 @@ export function judgeDownload(
     };
   }
   if (parsed.entries === 0) {
-    return { kind: 'rejected', reason: 'Empty', message: 'the feed lists no entries; an empty list is never pushed' };
+    return {
+      kind: 'rejected',
+      reason: 'Empty',
+      message: 'the feed lists no entries; an empty list is never pushed',
+    };
   }
   const floor = inService?.sameSource ? inService.entries * (1 - limits.maxShrinkPercent / 100) : 0;
   if (inService?.sameSource && parsed.entries < floor) {

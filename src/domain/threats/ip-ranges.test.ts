@@ -34,7 +34,9 @@ interface Block {
 const block = fc
   .integer({ min: 0, max: 6 })
   .chain((bits) =>
-    fc.integer({ min: 0, max: WINDOW / 2 ** bits - 1 }).map((slot): Block => ({ offset: slot * 2 ** bits, bits })),
+    fc
+      .integer({ min: 0, max: WINDOW / 2 ** bits - 1 })
+      .map((slot): Block => ({ offset: slot * 2 ** bits, bits })),
   );
 const blocks = fc.array(block, { maxLength: 12 });
 
@@ -173,7 +175,10 @@ describe('range lists', () => {
   });
 
   it('writes the whole IPv4 space minus nothing as the two /1 halves', () => {
-    expect(toCidrs({ v4: Uint32Array.from([0, MAX_V4]), v6: [] })).to.deep.equal(['0.0.0.0/1', '128.0.0.0/1']);
+    expect(toCidrs({ v4: Uint32Array.from([0, MAX_V4]), v6: [] })).to.deep.equal([
+      '0.0.0.0/1',
+      '128.0.0.0/1',
+    ]);
     expect(toCidrs({ v4: Uint32Array.from([1, 6]), v6: [] })).to.deep.equal([
       '0.0.0.1',
       '0.0.0.2/31',

@@ -11,7 +11,9 @@ export type PathSegment = { readonly key: string } | { readonly index: number } 
 export function parseJsonPath(path: string): PathSegment[] | undefined {
   if (!matches(JSON_PATH, path)) return undefined;
   const segments: PathSegment[] = [];
-  for (const [, key, bracket] of path.replace(/^\$/, '').matchAll(/\.?([A-Za-z_][A-Za-z0-9_-]*)|\[(\*|[0-9]+)\]/g)) {
+  for (const [, key, bracket] of path
+    .replace(/^\$/, '')
+    .matchAll(/\.?([A-Za-z_][A-Za-z0-9_-]*)|\[(\*|[0-9]+)\]/g)) {
     if (key !== undefined) segments.push({ key });
     else if (bracket === '*') segments.push({ every: true });
     else segments.push({ index: Number(bracket) });

@@ -12,21 +12,14 @@
  *
  * Ranges are sorted, disjoint and non-adjacent (ip-ranges.ts); a decoder refuses anything else.
  */
-import {
-  fromSortedPairs,
-  v4PairsProblem,
-  v6PairsProblem,
-  type Family,
-  type RangeSet,
-} from './ip-ranges.js';
+import { fromSortedPairs, v4PairsProblem, v6PairsProblem, type Family, type RangeSet } from './ip-ranges.js';
 
 const MAGIC = [0x47, 0x57, 0x44, 0x4c];
 const FORMAT = 1;
 const HEADER = 12;
 
 export type DecodedRanges =
-  | { readonly family: 4; readonly pairs: Uint32Array }
-  | { readonly family: 6; readonly pairs: bigint[] };
+  { readonly family: 4; readonly pairs: Uint32Array } | { readonly family: 6; readonly pairs: bigint[] };
 
 export function encodeV4(pairs: ArrayLike<number>): Uint8Array {
   const bytes = new Uint8Array(HEADER + pairs.length * 4);
@@ -63,14 +56,16 @@ export function decodeRanges(bytes: Uint8Array): DecodedRanges | string {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const count = view.getUint32(8);
   if (family === 4) {
-    if (bytes.byteLength !== HEADER + count * 8) return `${count} IPv4 ranges need ${HEADER + count * 8} bytes, got ${bytes.byteLength}`;
+    if (bytes.byteLength !== HEADER + count * 8)
+      return `${count} IPv4 ranges need ${HEADER + count * 8} bytes, got ${bytes.byteLength}`;
     const pairs = new Uint32Array(count * 2);
     for (let i = 0; i < pairs.length; i += 1) pairs[i] = view.getUint32(HEADER + i * 4);
     const problem = v4PairsProblem(pairs);
     return problem ?? { family: 4, pairs };
   }
   if (family === 6) {
-    if (bytes.byteLength !== HEADER + count * 32) return `${count} IPv6 ranges need ${HEADER + count * 32} bytes, got ${bytes.byteLength}`;
+    if (bytes.byteLength !== HEADER + count * 32)
+      return `${count} IPv6 ranges need ${HEADER + count * 32} bytes, got ${bytes.byteLength}`;
     const pairs: bigint[] = [];
     for (let i = 0; i < count * 2; i += 1) {
       const at = HEADER + i * 16;
@@ -90,7 +85,9 @@ export function encodeRangeSet(set: RangeSet): { readonly v4: Uint8Array; readon
 export function decodeRangeSet(v4: Uint8Array, v6: Uint8Array): RangeSet {
   const four = decodeRanges(v4);
   const six = decodeRanges(v6);
-  if (typeof four === 'string' || four.family !== 4) throw new RangeError(`IPv4 list: ${typeof four === 'string' ? four : 'not IPv4'}`);
-  if (typeof six === 'string' || six.family !== 6) throw new RangeError(`IPv6 list: ${typeof six === 'string' ? six : 'not IPv6'}`);
+  if (typeof four === 'string' || four.family !== 4)
+    throw new RangeError(`IPv4 list: ${typeof four === 'string' ? four : 'not IPv4'}`);
+  if (typeof six === 'string' || six.family !== 6)
+    throw new RangeError(`IPv6 list: ${typeof six === 'string' ? six : 'not IPv6'}`);
   return fromSortedPairs(four.pairs, six.pairs);
 }

@@ -26,7 +26,7 @@ function shards(source: string, cidrs: string[], target?: number): Resource[] {
     (s) => ({
       name: s.name,
       version: payloadVersion(s.payload),
-      payload: s.payload,
+      payload: Buffer.from(s.payload),
     }),
   );
 }
@@ -42,7 +42,7 @@ function wafSet(ipDenyList: string[], ipAllowList: string[] = []): Resource[] {
     {
       name: wafResourceName('ns', 'base', 100),
       version: payloadVersion(compiled.payload),
-      payload: compiled.payload,
+      payload: Buffer.from(compiled.payload),
     },
   ];
 }
@@ -123,8 +123,8 @@ describe('the agent writer of ip-deny lists', () => {
     const bad: Resource[] = [
       ...good,
       { name: 'feed:edge/b#4-00000000', version: 'x', payload: Buffer.from('not ranges') },
-      { name: 'no-hash-sign', version: 'y', payload: good[0]?.payload ?? new Uint8Array() },
-      { name: 'feed:edge/c#6-2d000000', version: 'z', payload: good[0]?.payload ?? new Uint8Array() },
+      { name: 'no-hash-sign', version: 'y', payload: good[0]?.payload ?? Buffer.alloc(0) },
+      { name: 'feed:edge/c#6-2d000000', version: 'z', payload: good[0]?.payload ?? Buffer.alloc(0) },
     ];
     const result = await state.apply(IP_DENY, configVersion(bad), bad);
     expect(result.kind).to.equal('nack');

@@ -3,7 +3,11 @@ import { expect } from 'chai';
 import { toCidrs } from '../../src/domain/threats/cidrs.js';
 import { rangeSetVersion } from '../../src/domain/threats/feed-rules.js';
 import { rangesOf } from '../../src/domain/threats/reserved.js';
-import { ThreatFeedRepository, type RecordedAttempt } from '../../src/storage/threats/feed-repository.js';
+import {
+  ThreatFeedRepository,
+  stateAfter,
+  type RecordedAttempt,
+} from '../../src/storage/threats/feed-repository.js';
 import { migratedStore, type TestStore } from '../support/job-fixtures.js';
 
 function accepted(cidrs: string[], etag?: string): RecordedAttempt {
@@ -98,6 +102,23 @@ describe('threat feed storage (real PostgreSQL)', function () {
     expect(
       await repo.loadList('edge/drop', state?.list?.version ?? '').then((r) => r && toCidrs(r)),
     ).to.deep.equal(['46.0.0.0/24']);
+  });
+
+  it('leaves the state that stateAfter computes without the database', async () => {
+    const attempts: [string, number, RecordedAttempt][] = [
+      ['uid-1', 0, accepted(['45.0.0.0/24'], '"a"')],
+      ['uid-1', 60, { kind: 'failed', reason: 'Shrunk', message: 'x'.repeat(3000) }],
+      ['uid-1', 90, { kind: 'not-modified' }],
+      ['uid-1', 120, accepted(['46.0.0.0/24'])],
+      ['uid-2', 130, { kind: 'failed', reason: 'Timeout', message: 'slow' }],
+    ];
+    for (const [uid, minutes, attempt] of attempts) {
+      const before = await repo.get('edge/drop');
+      await repo.record('edge/drop', uid, 'src-1', t(minutes), attempt, before);
+      expect(await repo.get('edge/drop')).to.deep.equal(
+        stateAfter(before, 'edge/drop', uid, 'src-1', t(minutes), attempt),
+      );
+    }
   });
 
   it('starts afresh for a feed created again under the same name, and forgets a deleted one', async () => {

@@ -179,6 +179,47 @@ export class ThreatFeedRepository {
   }
 }
 
+/**
+ * The state `record` leaves, computed without the database: what the controller keeps in memory,
+ * and serves from when the database could not take the write.
+ */
+export function stateAfter(
+  previous: StoredFeedState | undefined,
+  feed: string,
+  uid: string,
+  sourceHash: string,
+  at: Date,
+  attempt: RecordedAttempt,
+): StoredFeedState {
+  const kept = previous?.uid === uid ? previous : undefined;
+  let list = kept?.list;
+  if (attempt.kind === 'not-modified' && list) list = { ...list, refreshedAt: at };
+  if (attempt.kind === 'accepted') {
+    list = {
+      version: attempt.version,
+      sourceHash,
+      etag: attempt.etag,
+      lastModified: attempt.lastModified,
+      entries: attempt.entries,
+      reservedEntries: attempt.reservedEntries,
+      ranges: attempt.rangeCount,
+      refreshedAt: at,
+      changedAt: list?.version === attempt.version ? list.changedAt : at,
+    };
+  }
+  return {
+    feed,
+    uid,
+    sourceHash,
+    lastAttemptAt: at,
+    failures: attempt.kind === 'failed' ? (kept?.failures ?? 0) + 1 : 0,
+    lastReason:
+      attempt.kind === 'failed' ? attempt.reason : attempt.kind === 'accepted' ? 'Refreshed' : 'NotModified',
+    lastMessage: attempt.kind === 'failed' ? attempt.message.slice(0, MAX_MESSAGE) : undefined,
+    list,
+  };
+}
+
 function toState(row: StateRow): StoredFeedState {
   const list: StoredListInfo | undefined =
     row.list_version === null

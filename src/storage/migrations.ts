@@ -236,6 +236,47 @@ export const MIGRATIONS: readonly Migration[] = [
       );`,
     ],
   },
+  {
+    version: 500,
+    name: 'threat feeds',
+    statements: (s) => [
+      // Per ThreatFeed: its last attempt, and the list in service with the validators (ETag,
+      // Last-Modified) of the download it came from. The leader schedules refreshes from here,
+      // so a new leader neither refetches too early nor forgets a failure.
+      `
+      CREATE TABLE ${s}.threat_feeds (
+        feed text PRIMARY KEY,
+        -- The ThreatFeed's uid: a feed deleted and created again under its name starts afresh.
+        uid text NOT NULL,
+        -- Hash of the settings that decide what is downloaded (URL, format, auth header) at the
+        -- last attempt; list_source_hash is that of the list in service.
+        source_hash text NOT NULL,
+        last_attempt_at timestamptz,
+        failures integer NOT NULL DEFAULT 0 CHECK (failures >= 0),
+        last_reason text,
+        last_message text,
+        list_version text,
+        list_source_hash text,
+        etag text,
+        last_modified text,
+        entries integer,
+        reserved_entries integer,
+        ranges integer,
+        last_refresh_at timestamptz,
+        last_change_at timestamptz,
+        updated_at timestamptz NOT NULL
+      );`,
+      // The list in service, as binary range lists (docs/threats.md) in base64: a million ranges
+      // are about 11 MB. One row per feed, replaced only when the list changes.
+      `
+      CREATE TABLE ${s}.threat_feed_lists (
+        feed text PRIMARY KEY REFERENCES ${s}.threat_feeds (feed) ON DELETE CASCADE,
+        version text NOT NULL,
+        v4 text NOT NULL,
+        v6 text NOT NULL
+      );`,
+    ],
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);

@@ -29,7 +29,7 @@ describe('v1alpha1 CRDs', () => {
     }
   });
 
-  it('names the three kinds as DESIGN.md fixes them', () => {
+  it('names the kinds as DESIGN.md fixes them, and the threat kinds after them', () => {
     const names = KINDS.map((k) => {
       const { spec } = crdFor(k);
       return [
@@ -44,6 +44,8 @@ describe('v1alpha1 CRDs', () => {
       ['Certificate', 'certificates', 'gwcert', 'gateway-worker', 'Namespaced'],
       ['WafRuleSet', 'wafrulesets', 'waf', 'gateway-worker', 'Namespaced'],
       ['RouteConfig', 'routeconfigs', 'gwroute', 'gateway-worker', 'Namespaced'],
+      ['ThreatFeed', 'threatfeeds', 'gwfeed', 'gateway-worker', 'Namespaced'],
+      ['ThreatAllowlist', 'threatallowlists', 'gwallow', 'gateway-worker', 'Namespaced'],
     ]);
     for (const kind of KINDS) {
       const [version] = crdFor(kind).spec.versions;
@@ -58,6 +60,8 @@ describe('v1alpha1 CRDs', () => {
       'Ready,Secret,Expires,Temporary,Age',
       'Ready,Mode,Rules,Revision,Synced,Age',
       'Ready,Hosts,Synced,Age',
+      'Ready,Degraded,Entries,Ranges,Last Refresh,Synced,Age',
+      'Ready,Entries,Age',
     ]);
     const synced = KINDS.flatMap((k) => k.printerColumns.filter((c) => c.name === 'Synced'));
     for (const column of synced) expect(column.jsonPath).to.equal('.status.gateways.summary');

@@ -1,16 +1,21 @@
 /**
- * gateway.awesomeapi.com.br/v1alpha1: the schemas of our three kinds (the single source of truth),
+ * gateway.awesomeapi.com.br/v1alpha1: the schemas of our kinds (the single source of truth),
  * the TypeScript types derived from them, and where each kind lives in the API.
  */
 import { certificateKind } from './certificate.js';
 import { routeConfigKind } from './routeconfig.js';
+import { threatAllowlistKind } from './threatallowlist.js';
+import { threatFeedKind } from './threatfeed.js';
 import { wafRuleSetKind } from './wafruleset.js';
 import type { KindDefinition } from './schema/kind.js';
 
-export { certificateKind, routeConfigKind, wafRuleSetKind };
+export { certificateKind, routeConfigKind, threatAllowlistKind, threatFeedKind, wafRuleSetKind };
 export { keySize, type Certificate, type CertificateSpec, type CertificateStatus } from './certificate.js';
 export type { WafRuleSet, WafRuleSetSpec, WafRuleSetStatus, WafRule, WafCondition } from './wafruleset.js';
 export type { RouteConfig, RouteConfigSpec, RouteConfigStatus, Route, Backend } from './routeconfig.js';
+export type { ThreatFeed, ThreatFeedSpec, ThreatFeedStatus } from './threatfeed.js';
+export type { ThreatAllowlist, ThreatAllowlistSpec, ThreatAllowlistStatus } from './threatallowlist.js';
+export { ALLOWLIST_CONFIGMAP_LABEL } from './threatallowlist.js';
 export {
   API_VERSION,
   CATEGORY,
@@ -22,12 +27,20 @@ export {
 export { crdFileName, crdFor, type CustomResourceDefinition } from './crd.js';
 
 /** Every kind of this version, in the order CRDs are generated and documented. */
-export const KINDS: readonly KindDefinition[] = [certificateKind, wafRuleSetKind, routeConfigKind];
+export const KINDS: readonly KindDefinition[] = [
+  certificateKind,
+  wafRuleSetKind,
+  routeConfigKind,
+  threatFeedKind,
+  threatAllowlistKind,
+];
 
 /** For KubeClient and informers: `client.get<Certificate>(CertificateResource, ns, name)`. */
 export const CertificateResource = certificateKind.resource;
 export const WafRuleSetResource = wafRuleSetKind.resource;
 export const RouteConfigResource = routeConfigKind.resource;
+export const ThreatFeedResource = threatFeedKind.resource;
+export const ThreatAllowlistResource = threatAllowlistKind.resource;
 
 export function kindNamed(kind: string): KindDefinition | undefined {
   return KINDS.find((k) => k.kind === kind);

@@ -6,16 +6,30 @@ import { certificateKind } from './certificate.js';
 import { routeConfigKind } from './routeconfig.js';
 import { threatAllowlistKind } from './threatallowlist.js';
 import { threatFeedKind } from './threatfeed.js';
+import { threatPolicyKind } from './threatpolicy.js';
 import { wafRuleSetKind } from './wafruleset.js';
 import type { KindDefinition } from './schema/kind.js';
 
-export { certificateKind, routeConfigKind, threatAllowlistKind, threatFeedKind, wafRuleSetKind };
+export {
+  certificateKind,
+  routeConfigKind,
+  threatAllowlistKind,
+  threatFeedKind,
+  threatPolicyKind,
+  wafRuleSetKind,
+};
 export { keySize, type Certificate, type CertificateSpec, type CertificateStatus } from './certificate.js';
 export type { WafRuleSet, WafRuleSetSpec, WafRuleSetStatus, WafRule, WafCondition } from './wafruleset.js';
 export type { RouteConfig, RouteConfigSpec, RouteConfigStatus, Route, Backend } from './routeconfig.js';
 export type { ThreatFeed, ThreatFeedSpec, ThreatFeedStatus } from './threatfeed.js';
 export type { ThreatAllowlist, ThreatAllowlistSpec, ThreatAllowlistStatus } from './threatallowlist.js';
 export { ALLOWLIST_CONFIGMAP_LABEL } from './threatallowlist.js';
+export type {
+  ThreatPolicy,
+  ThreatPolicySpec,
+  ThreatPolicyStatus,
+  ThreatScenarioSpec,
+} from './threatpolicy.js';
 export {
   API_VERSION,
   CATEGORY,
@@ -33,6 +47,7 @@ export const KINDS: readonly KindDefinition[] = [
   routeConfigKind,
   threatFeedKind,
   threatAllowlistKind,
+  threatPolicyKind,
 ];
 
 /** For KubeClient and informers: `client.get<Certificate>(CertificateResource, ns, name)`. */
@@ -41,6 +56,7 @@ export const WafRuleSetResource = wafRuleSetKind.resource;
 export const RouteConfigResource = routeConfigKind.resource;
 export const ThreatFeedResource = threatFeedKind.resource;
 export const ThreatAllowlistResource = threatAllowlistKind.resource;
+export const ThreatPolicyResource = threatPolicyKind.resource;
 
 export function kindNamed(kind: string): KindDefinition | undefined {
   return KINDS.find((k) => k.kind === kind);

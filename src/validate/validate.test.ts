@@ -160,7 +160,7 @@ describe('validate', () => {
       ).problems;
       expect(problems.map((p) => `${p.doc}:${p.path}: ${p.message}`)).to.deep.equal([
         '1:apiVersion: Unsupported value: "gateway.awesomeapi.com.br/v1": supported values: "gateway.awesomeapi.com.br/v1alpha1"',
-        '2:kind: Unsupported value: "Gateway": supported values: "Certificate", "WafRuleSet", "RouteConfig", "ThreatFeed", "ThreatAllowlist"',
+        '2:kind: Unsupported value: "Gateway": supported values: "Certificate", "WafRuleSet", "RouteConfig", "ThreatFeed", "ThreatAllowlist", "ThreatPolicy"',
         '3:: not a Kubernetes object: expected a mapping with apiVersion and kind',
       ]);
     });

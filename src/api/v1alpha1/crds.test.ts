@@ -46,6 +46,7 @@ describe('v1alpha1 CRDs', () => {
       ['RouteConfig', 'routeconfigs', 'gwroute', 'gateway-worker', 'Namespaced'],
       ['ThreatFeed', 'threatfeeds', 'gwfeed', 'gateway-worker', 'Namespaced'],
       ['ThreatAllowlist', 'threatallowlists', 'gwallow', 'gateway-worker', 'Namespaced'],
+      ['ThreatPolicy', 'threatpolicies', 'gwthreat', 'gateway-worker', 'Namespaced'],
     ]);
     for (const kind of KINDS) {
       const [version] = crdFor(kind).spec.versions;
@@ -62,6 +63,7 @@ describe('v1alpha1 CRDs', () => {
       'Ready,Hosts,Synced,Age',
       'Ready,Degraded,Entries,Ranges,Last Refresh,Synced,Age',
       'Ready,Entries,Age',
+      'Ready,Mode,Decisions,Incidents 24h,Last Triggered,Age',
     ]);
     const synced = KINDS.flatMap((k) => k.printerColumns.filter((c) => c.name === 'Synced'));
     for (const column of synced) expect(column.jsonPath).to.equal('.status.gateways.summary');

@@ -184,7 +184,7 @@ const scenario = object('One scenario: a filter, a grouping, a bucket and a resp
   ),
   description: string('What the scenario detects.', { maxLength: 1024 }),
   filter,
-  groupBy,
+  groupBy: defaulted(groupBy, {}),
   bucket: required(bucket),
   distinct: enumeration('Count only events with a value not yet in the bucket (e.g. path for scans).', [
     'path',
@@ -192,7 +192,7 @@ const scenario = object('One scenario: a filter, a grouping, a bucket and a resp
     'ruleId',
     'route',
   ]),
-  response,
+  response: defaulted(response, {}),
 });
 
 const spec = object('Scenarios correlating security events from every gateway, and what they decide.', {

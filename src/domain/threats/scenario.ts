@@ -47,6 +47,8 @@ export interface ScenarioResponse {
   readonly durationMs: number;
   /** Each repeat offence doubles the duration, up to this; undefined: no escalation. */
   readonly maxDurationMs: number | undefined;
+  /** How long after a decision expires a new one on the same value still counts as a repeat. */
+  readonly escalationWindowMs: number;
   readonly scope: DecisionScope;
 }
 
@@ -92,7 +94,8 @@ export function groupKey(scenario: Scenario, event: CorrelationEvent): string | 
 /** The IPv4 /24 or IPv6 /64 holding an address, as a CIDR; undefined for anything else. */
 export function rangeOf(address: string): string | undefined {
   const v4 = scanV4(address, 0, address.length);
-  if (v4?.family === 4) return v4.prefix === 32 ? `${formatV4((v4.network & 0xffffff00) >>> 0)}/24` : undefined;
+  if (v4?.family === 4)
+    return v4.prefix === 32 ? `${formatV4((v4.network & 0xffffff00) >>> 0)}/24` : undefined;
   const cidr = parseCidr(address);
   if (cidr?.family !== 6 || cidr.prefix !== 128) return undefined;
   return `${formatV6(cidr.network & ~((1n << 64n) - 1n))}/64`;

@@ -277,6 +277,48 @@ export const MIGRATIONS: readonly Migration[] = [
       );`,
     ],
   },
+  {
+    version: 510,
+    name: 'threat decisions and incidents',
+    statements: (s) => [
+      // One row per (scope, value), ever: a new decision on the same value updates it (merged,
+      // never duplicated), and an expired row stays as the offender's history for escalation.
+      `
+      CREATE TABLE ${s}.threat_decisions (
+        scope text NOT NULL CHECK (scope IN ('ip', 'range')),
+        value text NOT NULL,
+        type text NOT NULL CHECK (type IN ('ban', 'rate_limit')),
+        origin text NOT NULL,
+        scenario text NOT NULL,
+        reason text NOT NULL,
+        offences integer NOT NULL DEFAULT 1 CHECK (offences >= 1),
+        created_at timestamptz NOT NULL,
+        updated_at timestamptz NOT NULL,
+        until timestamptz NOT NULL,
+        PRIMARY KEY (scope, value)
+      );`,
+      `CREATE INDEX threat_decisions_until ON ${s}.threat_decisions (until);`,
+      `
+      CREATE TABLE ${s}.threat_incidents (
+        id bigserial PRIMARY KEY,
+        policy text NOT NULL,
+        scenario text NOT NULL,
+        source text NOT NULL,
+        mode text NOT NULL,
+        first_seen timestamptz NOT NULL,
+        last_seen timestamptz NOT NULL,
+        events bigint NOT NULL,
+        overflows integer NOT NULL DEFAULT 1,
+        -- JSON: sample events, hosts, routes, and the decisions taken (or, in DryRun, that would have been).
+        samples text NOT NULL,
+        hosts text NOT NULL,
+        routes text NOT NULL,
+        decisions text NOT NULL
+      );`,
+      `CREATE INDEX threat_incidents_open ON ${s}.threat_incidents (scenario, source, last_seen);`,
+      `CREATE INDEX threat_incidents_last_seen ON ${s}.threat_incidents (last_seen);`,
+    ],
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);

@@ -184,7 +184,7 @@ const scenario = object('One scenario: a filter, a grouping, a bucket and a resp
   ),
   description: string('What the scenario detects.', { maxLength: 1024 }),
   filter,
-  groupBy: defaulted(groupBy, {}),
+  groupBy: defaulted(groupBy, { key: 'ip' }),
   bucket: required(bucket),
   distinct: enumeration('Count only events with a value not yet in the bucket (e.g. path for scans).', [
     'path',

@@ -6,6 +6,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Registry } from 'prom-client';
 import type { ResourceType } from '../generated/gateway/worker/v1/resources.js';
 import type { TlsMaterial, TlsMode } from '../grpc/credentials.js';
 import type { Clock } from '../runtime/clock.js';
@@ -15,6 +16,7 @@ import { AgentServer } from './agent-server.js';
 import { CertificateStore } from './certificates.js';
 import { ConfigState } from './config-state.js';
 import { AgentHttpServer } from './http-server.js';
+import { LogShipper, type LogShipperOptions } from './log-shipping/log-shipper.js';
 import { StatusReporter } from './status-reporter.js';
 import { TlsFileWatcher, type TlsFilePaths } from './tls-files.js';
 
@@ -25,6 +27,17 @@ export interface WorkerLink {
   readonly tls: TlsMode;
   readonly intervalMs: number;
 }
+
+/** Shipping the gateway's access log to the worker ({@link WorkerLink}'s address). */
+export type AgentLogShipping = Omit<
+  LogShipperOptions,
+  'gateway' | 'worker' | 'logger' | 'clock' | 'registry'
+> & {
+  /** A certificate naming this gateway, when --tls-cert is the fleet's shared one. */
+  readonly tls?: TlsMode;
+  /** Where `tls` was read from, watched like the agent's own files. */
+  readonly tlsFiles?: TlsFilePaths;
+};
 
 export interface GatewayAgentOptions {
   readonly dir: string;
@@ -41,6 +54,8 @@ export interface GatewayAgentOptions {
   /** The gateway's name in answers and reports, normally the pod name. */
   readonly name: string;
   readonly worker?: WorkerLink;
+  /** Follow the gateway's access log and ship it to `worker` (docs/telemetry.md). */
+  readonly logShipping?: AgentLogShipping;
   readonly logger?: Logger;
   readonly clock?: Clock;
 }
@@ -69,6 +84,10 @@ export class GatewayAgentProcess implements Lifecycle {
   private readonly server: AgentServer;
   private readonly http: AgentHttpServer;
   private reporter: StatusReporter | undefined;
+  private readonly shipper: LogShipper | undefined;
+  private readonly shipperTlsWatcher: TlsFileWatcher | undefined;
+  /** The agent's metrics (/metrics on its HTTP port), when something measures. */
+  readonly registry: Registry | undefined;
   /** What the server presents now. */
   private servedTls: TlsMode;
   /** What the status reporter's client presents. */
@@ -95,12 +114,38 @@ export class GatewayAgentProcess implements Lifecycle {
       certificates: this.certificates,
       logger: this.logger,
     });
+    const { logShipping, worker } = options;
+    if (logShipping && !worker) throw new Error('log shipping needs a worker to ship to');
+    this.registry = logShipping ? new Registry() : undefined;
     this.http = new AgentHttpServer({
       host: listen.host,
       port: options.httpPort,
       keyAuthorization: (token) => this.state.challenges.keyAuthorization(token),
       logger: this.logger,
+      ...(this.registry ? { registry: this.registry } : {}),
     });
+    this.shipper =
+      logShipping && worker
+        ? new LogShipper({
+            ...logShipping,
+            gateway: options.name,
+            worker: { address: worker.address, tls: logShipping.tls ?? worker.tls },
+            logger: this.logger,
+            ...(this.registry ? { registry: this.registry } : {}),
+            ...(options.clock ? { clock: options.clock } : {}),
+          })
+        : undefined;
+    const shipperTls = logShipping?.tls;
+    this.shipperTlsWatcher =
+      logShipping?.tlsFiles && shipperTls && shipperTls !== 'insecure-development-only'
+        ? new TlsFileWatcher({
+            paths: logShipping.tlsFiles,
+            current: shipperTls,
+            apply: (material) => this.shipper?.setTls(material),
+            logger: this.logger,
+            ...(options.clock ? { clock: options.clock } : {}),
+          })
+        : undefined;
     this.servedTls = options.tls;
     this.reporterTls = options.worker?.tls;
     this.reporter = options.worker ? this.newReporter(options.worker, options.worker.tls) : undefined;
@@ -125,6 +170,8 @@ export class GatewayAgentProcess implements Lifecycle {
     this.boundHttpPort = await this.http.start();
     this.reporter?.start();
     this.tlsWatcher?.start();
+    await this.shipper?.start();
+    this.shipperTlsWatcher?.start();
     this.logger.info('gateway agent started', {
       dir: this.options.dir,
       grpc: this.address,
@@ -135,7 +182,9 @@ export class GatewayAgentProcess implements Lifecycle {
 
   async stop(): Promise<void> {
     this.tlsWatcher?.stop();
+    this.shipperTlsWatcher?.stop();
     this.reporter?.stop();
+    await this.shipper?.stop();
     await Promise.all([this.server.stop(), this.http.stop()]);
   }
 
@@ -157,6 +206,11 @@ export class GatewayAgentProcess implements Lifecycle {
     const versions = this.state.appliedVersions();
     for (const [name, version] of this.certificates.applied()) versions[`certificate/${name}`] = version;
     return versions;
+  }
+
+  /** The log shipper, when the agent ships its gateway's access log. */
+  get logShipper(): LogShipper | undefined {
+    return this.shipper;
   }
 
   rejectNext(type: ResourceType, message: string): void {
@@ -192,6 +246,8 @@ export class GatewayAgentProcess implements Lifecycle {
       this.reporter = this.newReporter(worker, material);
       this.reporter.start();
     }
+    // The shipper follows the agent's files unless it has a certificate of its own.
+    if (this.shipper && !this.options.logShipping?.tls) this.shipper.setTls(material);
   }
 }
 

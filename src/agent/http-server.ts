@@ -5,6 +5,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Registry } from 'prom-client';
 import type { Logger } from '../runtime/logger.js';
 import { isToken } from './acme-challenges.js';
 
@@ -16,6 +17,8 @@ export interface AgentHttpServerOptions {
   /** The key authorization to answer for a token, if the worker pushed one. */
   readonly keyAuthorization: (token: string) => string | undefined;
   readonly logger: Logger;
+  /** Served on /metrics when given (the log shipper's metrics). */
+  readonly registry?: Registry;
 }
 
 export class AgentHttpServer {
@@ -54,6 +57,14 @@ export class AgentHttpServer {
     }
     if (path === '/health' || path === '/healthz') {
       reply(res, 200, 'ok\n');
+      return;
+    }
+    const registry = this.options.registry;
+    if (path === '/metrics' && registry) {
+      registry.metrics().then(
+        (text) => reply(res, 200, text, { 'content-type': registry.contentType }),
+        (error: unknown) => reply(res, 500, `metrics failed: ${(error as Error).message}\n`),
+      );
       return;
     }
     if (path.startsWith(CHALLENGE_PREFIX)) {

@@ -2,14 +2,24 @@
  * N reference agents in one process, for tests, the demo and benchmarks. Each has its own folder
  * and its own loopback address (127.0.0.2, 127.0.0.3, ...), so the worker can address them the
  * way it addresses pods, `podIP:port`, all on the same port. Linux routes all of 127.0.0.0/8 to
- * loopback; elsewhere pass `host` and distinct ports.
+ * loopback; elsewhere pass `host` and distinct ports. With `logShipping`, each also follows
+ * `<dir>/access.log` and ships it; {@link appendTraffic} writes generated traffic there.
  */
-import { mkdir } from 'node:fs/promises';
+import { appendFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ResourceType } from '../generated/gateway/worker/v1/resources.js';
 import type { TlsMode } from '../grpc/credentials.js';
 import { silentLogger, type Logger } from '../runtime/logger.js';
-import { GatewayAgentProcess, type WorkerLink } from './agent.js';
+import { GatewayAgentProcess, type AgentLogShipping, type WorkerLink } from './agent.js';
+import type { TrafficGenerator } from './traffic-generator.js';
+
+/** Each gateway ships `<dir>/access.log`; a gateway needs a certificate naming it (`tls`). */
+export interface SimulatedLogShipping {
+  /** The certificate the i-th gateway ships with; its CN must be the gateway's name. */
+  readonly tls: (name: string) => TlsMode | Promise<TlsMode>;
+  /** Batch sizes, buffers and so on, for every gateway. */
+  readonly options?: Partial<Omit<AgentLogShipping, 'path' | 'stateDir' | 'tls' | 'tlsFiles'>>;
+}
 
 export interface SimulatorOptions {
   readonly count: number;
@@ -25,6 +35,8 @@ export interface SimulatorOptions {
   /** The i-th gateway's name; default gateway-<i>. */
   readonly name?: (index: number) => string;
   readonly worker?: WorkerLink;
+  /** Needs `worker`. */
+  readonly logShipping?: SimulatedLogShipping;
   readonly logger?: Logger;
 }
 
@@ -36,6 +48,8 @@ export interface SimulatedGateway {
   readonly address: string;
   readonly httpAddress: string;
   readonly dir: string;
+  /** The access log it follows when shipping logs: `<dir>/access.log`. */
+  readonly accessLog: string;
   appliedVersions(): Record<string, string>;
   /** The next complete update of `type` is NACKed with `message`. */
   rejectNext(type: ResourceType, message: string): void;
@@ -62,6 +76,15 @@ export async function startSimulatedGateways(options: SimulatorOptions): Promise
       const dir = join(options.dirRoot, name);
       await mkdir(dir, { recursive: true });
       const address = host(index);
+      const shipping = options.logShipping;
+      const logShipping: AgentLogShipping | undefined = shipping
+        ? {
+            ...shipping.options,
+            path: join(dir, 'access.log'),
+            stateDir: join(dir, '.log-shipping'),
+            tls: await shipping.tls(name),
+          }
+        : undefined;
       const agent = new GatewayAgentProcess({
         dir,
         listen: address.includes(':')
@@ -72,6 +95,7 @@ export async function startSimulatedGateways(options: SimulatorOptions): Promise
         name,
         logger,
         ...(options.worker ? { worker: options.worker } : {}),
+        ...(logShipping ? { logShipping } : {}),
       });
       return { index, name, host: address, dir, agent };
     }),
@@ -99,9 +123,32 @@ export async function startSimulatedGateways(options: SimulatorOptions): Promise
     address: agent.address,
     httpAddress: agent.httpAddress,
     dir,
+    accessLog: join(dir, 'access.log'),
     appliedVersions: () => agent.appliedVersions(),
     rejectNext: (type, message) => agent.rejectNext(type, message),
     agent,
   }));
   return { gateways, stop: stopAll };
+}
+
+/**
+ * Appends `lines` lines of generated traffic to an access log, in writes of up to 1,000 lines,
+ * as a gateway would; returns how many were security lines.
+ */
+export async function appendTraffic(
+  path: string,
+  generator: TrafficGenerator,
+  lines: number,
+): Promise<number> {
+  let security = 0;
+  for (let written = 0; written < lines;) {
+    const chunk: string[] = [];
+    for (; chunk.length < 1000 && written < lines; written += 1) {
+      const line = generator.next();
+      if (line.type === 'security') security += 1;
+      chunk.push(JSON.stringify(line.fields));
+    }
+    await appendFile(path, `${chunk.join('\n')}\n`);
+  }
+  return security;
 }

@@ -9,7 +9,9 @@ import { hostname } from 'node:os';
 import { GatewayAgentProcess, parseHostPort, type GatewayAgentOptions } from '../agent/agent.js';
 import { createLogger, type LogLevel } from '../runtime/logger.js';
 import { runUntilSignal, type RunOptions } from '../runtime/run-until-signal.js';
+import { LOG_USAGE, LOG_VALUE_FLAGS, logShippingOptions } from './agent-log-flags.js';
 import type { Output } from './main.js';
+import { UsageError } from './usage-error.js';
 
 /**
  * 8089: the agent runs beside the gateway in one pod, sharing its ports. The gateway serves 8080
@@ -39,7 +41,9 @@ const USAGE = [
   '  --insecure-development-only plaintext gRPC instead of mutual TLS; never in production',
   "  --worker HOST:PORT          report status to the worker's WorkerService there",
   `  --report-interval DURATION  between reports, e.g. 10s or 500ms (default ${DEFAULT_REPORT_INTERVAL_MS / 1000}s)`,
-  '  --name NAME                 gateway name in answers and reports (default: the host name)',
+  '  --name NAME                 gateway name in answers, reports and logs (default: the host name)',
+  '',
+  ...LOG_USAGE,
   '',
   'LOG_LEVEL (error, warn, info, debug) sets the log level.',
   '',
@@ -55,10 +59,9 @@ const VALUE_FLAGS = [
   'worker',
   'report-interval',
   'name',
+  ...LOG_VALUE_FLAGS,
 ] as const;
 type ValueFlag = (typeof VALUE_FLAGS)[number];
-
-class UsageError extends Error {}
 
 interface Flags {
   values: Partial<Record<ValueFlag, string>>;
@@ -144,6 +147,12 @@ function agentOptions(flags: Flags): GatewayAgentOptions {
       ? DEFAULT_REPORT_INTERVAL_MS
       : parseDuration(values['report-interval'], 'report-interval');
   const { tls, tlsFiles } = readTls(flags);
+  const logShipping = logShippingOptions(values, {
+    dir: values.dir,
+    worker,
+    tls,
+    caPath: values['tls-ca'],
+  });
   return {
     dir: values.dir,
     listen,
@@ -153,6 +162,7 @@ function agentOptions(flags: Flags): GatewayAgentOptions {
     ...(tlsFiles ? { tlsFiles } : {}),
     name: values.name ?? hostname(),
     ...(worker === undefined ? {} : { worker: { address: worker, tls, intervalMs } }),
+    ...(logShipping ? { logShipping } : {}),
   };
 }
 

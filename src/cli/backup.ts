@@ -4,6 +4,7 @@
  * is in src/backup.
  */
 import { renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { createArchive, secretKind, serializeArchive } from '../backup/archive.js';
 import {
@@ -17,6 +18,7 @@ import {
 import { encryptBackup, type ScryptParameters } from '../backup/encryption.js';
 import { listManagedSecrets } from '../backup/kube-secrets.js';
 import { KubeClient } from '../runtime/kube/client.js';
+import { recordCliAudit } from './audit-cli-record.js';
 import type { Output } from './main.js';
 
 const USAGE = [
@@ -112,6 +114,14 @@ export async function runBackup(
         'backup: note: no ACME account Secret found; restored certificates will renew with new accounts\n',
       );
     }
+    await recordCliAudit(env, out, {
+      action: 'backup',
+      kind: 'Backup',
+      namespace: '',
+      name: basename(file),
+      summary: `backup of ${plural(certificates, 'certificate Secret')} and ${plural(accounts, 'ACME account Secret')} written to ${file}`,
+      details: { file, certificates, accounts, namespaces },
+    });
     return 0;
   } catch (error) {
     out.stderr(`gateway-worker backup: ${(error as Error).message}\n`);

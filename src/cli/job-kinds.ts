@@ -8,6 +8,14 @@ import type { Config } from '../config/index.js';
 import { JobKinds } from '../storage/jobs/job-kind.js';
 import { PRUNE_JOB_KIND, pruneJobKind } from '../storage/jobs/prune-job.js';
 import type { Database } from '../storage/database.js';
+import type { ObjectStore } from '../storage/object-store.js';
+import {
+  DOWNSAMPLE_JOB_KIND,
+  PARTITIONS_JOB_KIND,
+  RETENTION_JOB_KIND,
+  telemetryJobKinds,
+} from '../telemetry/job-kinds.js';
+import { retentionSettings } from '../telemetry/settings.js';
 
 /** The store as handlers see it: the database once connected, and why not otherwise. */
 export interface JobStore {
@@ -15,8 +23,25 @@ export interface JobStore {
   readonly status: string;
 }
 
-export function registerJobKinds(config: Config, store: JobStore): JobKinds {
-  return new JobKinds()
+export interface JobResources {
+  /** The object store for archives, once opened; undefined when none is configured. */
+  readonly objectStore?: () => ObjectStore | undefined;
+}
+
+export function registerJobKinds(config: Config, store: JobStore, resources: JobResources = {}): JobKinds {
+  const kinds = new JobKinds()
     .register(pruneJobKind({ store, schema: config.databaseSchema, retentionDays: config.jobRetentionDays }))
     .schedule({ name: 'jobs-prune-hourly', cron: '17 * * * *', kind: PRUNE_JOB_KIND });
+  for (const kind of telemetryJobKinds({
+    store,
+    schema: config.databaseSchema,
+    retention: retentionSettings(config),
+    topCapacity: config.telemetryTopK,
+    objectStore: resources.objectStore ?? (() => undefined),
+  }))
+    kinds.register(kind);
+  return kinds
+    .schedule({ name: 'telemetry-downsample', cron: '*/5 * * * *', kind: DOWNSAMPLE_JOB_KIND })
+    .schedule({ name: 'telemetry-retention-hourly', cron: '23 * * * *', kind: RETENTION_JOB_KIND })
+    .schedule({ name: 'telemetry-partitions-hourly', cron: '7 * * * *', kind: PARTITIONS_JOB_KIND });
 }

@@ -6,6 +6,8 @@ import { ConfigError, loadConfig } from '../config/index.js';
 import { configKeys } from '../config/schema.js';
 import { createLogger } from '../runtime/logger.js';
 import { runAgent } from './agent.js';
+import { runAnalytics } from './analytics.js';
+import { runAudit } from './audit.js';
 import { runBackup } from './backup.js';
 import { runJobs } from './jobs.js';
 import { runOperator } from './operator.js';
@@ -62,6 +64,8 @@ async function run(
   if (command === 'waf') return runWaf(args, out);
   if (command === 'routes') return runRoutes(args, out);
   if (command === 'jobs') return runJobs(args, env, out);
+  if (command === 'audit') return runAudit(args, env, out);
+  if (command === 'analytics') return runAnalytics(args, env, out);
   if (args.length === 1 && (args[0] === '--help' || args[0] === '-h')) {
     out.stdout(usage(configKeys));
     return 0;

@@ -2,6 +2,7 @@
  * Wiring for `gateway-worker operator`: builds the pieces from the configuration and lists the
  * components in start order. New controllers are added to that list, nowhere else.
  */
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { KubeConfig } from '@kubernetes/client-node';
 import type { Config } from '../config/index.js';
@@ -36,7 +37,10 @@ import { StoreJobQueue } from '../storage/jobs/job-queue.js';
 import { JobRunner } from '../storage/jobs/job-runner.js';
 import { Scheduler } from '../storage/jobs/scheduler.js';
 import { Store } from '../storage/store.js';
+import { TelemetryIngest } from '../telemetry/ingest/telemetry-ingest.js';
+import { storeSettings } from '../storage/connection-settings.js';
 import { registerJobKinds } from './job-kinds.js';
+import { telemetryComponents, type Telemetry } from './telemetry.js';
 
 /** The Lease the replicas campaign for, in POD_NAMESPACE. */
 export const LEASE_NAME = 'gateway-worker-leader';
@@ -59,11 +63,26 @@ export function buildOperator(config: Config, logger: Logger, deps: OperatorDeps
   // The store connects in the background: the controllers below never wait for it.
   const store = new Store({ config, logger });
   health.addReadinessCheck(store.name, store.readiness);
-  const kinds = registerJobKinds(config, store);
+  // Archives and backups; nothing is opened when it is not configured.
+  const objectStoreConfig = objectStoreSettings(config);
+  const objectStore = objectStoreConfig
+    ? new ObjectStoreComponent(objectStoreConfig, logger.child({ component: 'object-store' }))
+    : undefined;
+  const kinds = registerJobKinds(config, store, { objectStore: () => objectStore?.opened });
   const schema = config.databaseSchema;
   const runner = new JobRunner({ kinds, store, schema, workers: config.queueWorkers, logger, registry });
   // The typed queue (list/show/enqueue/cancel) that gRPC ListJobs, and the HTTP API, serve.
   const jobs = new StoreJobQueue({ kinds, store, schema, onEnqueued: () => runner.wake() });
+
+  // Gateways' log batches into telemetry_batches, on every replica; the processor reads them.
+  const ingest = new TelemetryIngest({
+    store,
+    schema,
+    registry,
+    logger,
+    maxBatchBytes: config.telemetryMaxBatchBytes,
+    streamWindow: config.telemetryStreamWindow,
+  });
 
   const client = new KubeClient(kubeConfig, { registry });
   const identity = defaultIdentity(config.podName, hostname());
@@ -87,10 +106,22 @@ export function buildOperator(config: Config, logger: Logger, deps: OperatorDeps
   });
   health.addReadinessCheck('informers', manager.readiness);
 
+  const telemetry: Telemetry = telemetryComponents({
+    config,
+    store,
+    client,
+    logger,
+    registry,
+    postgres: postgresSettings(config),
+  });
+  // The processor on this replica (when it leads) hears of new batches at once.
+  ingest.onBatchStored(() => telemetry.wake.notify());
+
   const certificates = manager.informer<Certificate>(CertificateResource);
   const router = new PushStatusRouter();
   const channel = new GatewayChannel({
     onStatusChange: router.route,
+    onOutcome: telemetry.onPushOutcome,
     client,
     namespace: config.podNamespace,
     grpcPort: config.grpcPort,
@@ -98,6 +129,7 @@ export function buildOperator(config: Config, logger: Logger, deps: OperatorDeps
     logger,
     certificates: cachedCertificateDirectory(certificates),
     jobs: new QueueJobRegistry(jobs),
+    extensions: [ingest],
   });
   const pods = manager.informer<Pod>(CoreTypes.pod, { labelSelector: config.gatewaySelector });
   watchGateways(pods, config.gatewayAgentPort, (gateways) => {
@@ -131,7 +163,7 @@ export function buildOperator(config: Config, logger: Logger, deps: OperatorDeps
       maxConcurrentIssuances: config.certificateMaxConcurrentIssuances,
     }),
     WafRuleSet: wafRuleSetController(shared),
-    RouteConfig: routeConfigController(shared),
+    RouteConfig: routeConfigController({ ...shared, onServing: telemetry.routes.update }),
   };
   for (const [kind, controller] of Object.entries(controllers)) {
     manager.add(controller);
@@ -148,6 +180,8 @@ export function buildOperator(config: Config, logger: Logger, deps: OperatorDeps
         reports: () => channel.reports.all(),
         replica: () => ({ name: identity, leader: manager.isLeader }),
       },
+      telemetry: { store, schema, now: () => Date.now() },
+      jobs,
     }),
     authenticator: reviewer,
     authorizer: reviewer,
@@ -156,11 +190,8 @@ export function buildOperator(config: Config, logger: Logger, deps: OperatorDeps
   });
   health.mount(API_PREFIX, (req, res) => api.handle(req, res));
 
-  // Archives and backups (later features) go here; nothing is opened when it is not configured.
-  const objectStoreConfig = objectStoreSettings(config);
-  const objectStore = objectStoreConfig
-    ? new ObjectStoreComponent(objectStoreConfig, logger.child({ component: 'object-store' }))
-    : undefined;
+  // Telemetry processing and the audit of resource changes run on the leader only.
+  for (const component of telemetry.leaderComponents) manager.add(component);
 
   // Cron schedules fire on the leader only; jobs run on every replica.
   manager.add(new Scheduler({ kinds, store, schema, logger, onEnqueued: () => runner.wake() }));
@@ -171,6 +202,7 @@ export function buildOperator(config: Config, logger: Logger, deps: OperatorDeps
     channel,
     manager,
     runner,
+    ...telemetry.components,
     ...(objectStore ? [objectStore] : []),
   ];
   return new Operator({ health, components, logger });
@@ -190,6 +222,17 @@ export function runOperator(config: Config, logger: Logger, deps: OperatorDeps =
     databaseSchema: config.databaseSchema,
   });
   return runUntilSignal(buildOperator(config, logger, deps), logger, deps);
+}
+
+/** The PostgreSQL settings when DATABASE_URL is set (the LISTEN connection uses them); else undefined. */
+function postgresSettings(config: Config) {
+  try {
+    const settings = storeSettings(config, (path) => readFileSync(path, 'utf8'));
+    return settings.kind === 'postgres' ? settings : undefined;
+  } catch {
+    // The store reports a bad setting itself (/ready); the processor then polls.
+    return undefined;
+  }
 }
 
 function defaultKubeConfig(): KubeConfig {

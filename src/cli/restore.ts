@@ -5,6 +5,7 @@
  * are in src/backup/restore-plan.ts.
  */
 import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { parseArchive, secretKind } from '../backup/archive.js';
 import {
@@ -18,6 +19,7 @@ import { decryptBackup } from '../backup/encryption.js';
 import { restoreSecrets, type RestoreResult } from '../backup/kube-secrets.js';
 import type { RestoreAction } from '../backup/restore-plan.js';
 import { KubeClient } from '../runtime/kube/client.js';
+import { recordCliAudit } from './audit-cli-record.js';
 import type { Output } from './main.js';
 
 const USAGE = [
@@ -106,6 +108,16 @@ export async function runRestore(
     }
     const summary = [...counts].map(([verb, n]) => `${n} ${verb}`).join(', ') || 'nothing to restore';
     out.stderr(`restore: ${summary} (backup of ${archive.createdAt})\n`);
+    if (!dryRun) {
+      await recordCliAudit(env, out, {
+        action: 'restore',
+        kind: 'Backup',
+        namespace: '',
+        name: basename(file),
+        summary: `restore from ${file}: ${summary}`,
+        details: { file, createdAt: archive.createdAt, force, outcomes: Object.fromEntries(counts) },
+      });
+    }
     return results.some((r) => r.error !== undefined) ? 1 : 0;
   } catch (error) {
     out.stderr(`gateway-worker restore: ${file}: ${(error as Error).message}\n`);

@@ -16,6 +16,7 @@ import { ApiError, isConflict } from '../runtime/kube/errors.js';
 import { KubeClient } from '../runtime/kube/client.js';
 import { CoreTypes, type ConfigMap } from '../runtime/kube/resource.js';
 import { isOwnedBy } from '../runtime/objects/owner-references.js';
+import { recordCliAudit } from './audit-cli-record.js';
 import type { Output } from './main.js';
 
 const USAGE =
@@ -74,7 +75,20 @@ export async function runRollback(
     // The operator writes status all the time: on a conflict, read again and retry.
     for (let attempt = 1; ; attempt++) {
       try {
-        return await rollbackOnce(client, namespace, parsed, out);
+        const code = await rollbackOnce(client, namespace, parsed, out);
+        if (typeof code !== 'number') {
+          await recordCliAudit(env, out, {
+            action: 'rollback',
+            kind: 'WafRuleSet',
+            namespace,
+            name: parsed.name,
+            generation: code.generation,
+            summary: `WafRuleSet ${namespace}/${parsed.name} rolled back to revision ${code.revision}`,
+            details: { revision: code.revision },
+          });
+          return 0;
+        }
+        return code;
       } catch (error) {
         if (!isConflict(error) || attempt === 5) throw error;
       }
@@ -88,12 +102,13 @@ export async function runRollback(
   }
 }
 
+/** An exit code for a refusal, or what was rolled back to. */
 async function rollbackOnce(
   client: KubeClient,
   namespace: string,
   parsed: Args,
   out: Output,
-): Promise<number> {
+): Promise<number | { revision: number; generation: number }> {
   const rs = await client.get<WafRuleSet>(WafRuleSetResource, namespace, parsed.name);
   const configMaps = await client.list<ConfigMap>(CoreTypes.configMap, namespace, {
     labelSelector: `${RULE_SET_LABEL}=${parsed.name}`,
@@ -126,11 +141,11 @@ async function rollbackOnce(
     return 1;
   }
   // The update carries the resourceVersion just read, so a concurrent edit is never overwritten.
-  await client.update<WafRuleSet>(WafRuleSetResource, { ...rs, spec });
+  const updated = await client.update<WafRuleSet>(WafRuleSetResource, { ...rs, spec });
   out.stdout(
     `wafruleset.gateway.awesomeapi.com.br/${parsed.name} rolled back to revision ${target.revision}\n`,
   );
-  return 0;
+  return { revision: target.revision, generation: updated.metadata.generation ?? 0 };
 }
 
 /** KUBECONFIG from the given environment, else in-cluster or ~/.kube/config, as kubectl does. */

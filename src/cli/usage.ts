@@ -10,6 +10,8 @@ export const COMMANDS = {
   waf: "test WAF rule sets on requests, import the gateway's rule file: waf test|import",
   routes: "import the gateway's upstream section and Ingresses as RouteConfigs: routes import",
   jobs: 'list, show, run and cancel background jobs: jobs list|show|run|cancel',
+  audit: 'check the audit trail and export it: audit verify|export',
+  analytics: 'traffic analytics as tables: analytics top|latency',
 } as const;
 
 export type CommandName = keyof typeof COMMANDS;

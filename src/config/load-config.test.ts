@@ -45,6 +45,16 @@ describe('loadConfig', () => {
       certificateTransientRetryInitialSeconds: 30,
       certificateTransientRetryMaxSeconds: 240,
       certificateMaxConcurrentIssuances: 10,
+      telemetryMaxBatchBytes: 4194304,
+      telemetryStreamWindow: 16,
+      telemetryMinuteRetentionDays: 14,
+      telemetryHourlyRetentionDays: 400,
+      securityEventRetentionDays: 30,
+      auditRetentionDays: 400,
+      telemetryBatchRetentionHours: 24,
+      telemetryTopK: 100,
+      telemetryPollSeconds: 10,
+      metricsTopRoutes: 20,
     };
     expect(loadConfig({})).to.deep.equal(expected);
   });
@@ -104,6 +114,8 @@ describe('loadConfig', () => {
       CERTIFICATE_TRANSIENT_RETRY_INITIAL_SECONDS: '10',
       CERTIFICATE_TRANSIENT_RETRY_MAX_SECONDS: '120',
       CERTIFICATE_MAX_CONCURRENT_ISSUANCES: '25',
+      TELEMETRY_MAX_BATCH_BYTES: '1048576',
+      TELEMETRY_STREAM_WINDOW: '4',
       HOME: '/root',
       grpc_port: 'not-a-port',
     });
@@ -133,7 +145,23 @@ describe('loadConfig', () => {
       certificateTransientRetryInitialSeconds: 10,
       certificateTransientRetryMaxSeconds: 120,
       certificateMaxConcurrentIssuances: 25,
+      telemetryMaxBatchBytes: 1048576,
+      telemetryStreamWindow: 4,
+      telemetryMinuteRetentionDays: 14,
+      telemetryHourlyRetentionDays: 400,
+      securityEventRetentionDays: 30,
+      auditRetentionDays: 400,
+      telemetryBatchRetentionHours: 24,
+      telemetryTopK: 100,
+      telemetryPollSeconds: 10,
+      metricsTopRoutes: 20,
     });
+  });
+
+  it('refuses a telemetry batch limit below 1 KiB, naming the range', () => {
+    expect(configError(() => loadConfig({ TELEMETRY_MAX_BATCH_BYTES: '100' })).message).to.equal(
+      'invalid configuration: TELEMETRY_MAX_BATCH_BYTES=100: must be an integer from 1024 to 67108864',
+    );
   });
 
   it('reads the object store keys', () => {

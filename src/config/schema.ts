@@ -105,6 +105,28 @@ export const configSchema = {
       description: 'a non-empty secret access key',
     },
     S3_CA_FILE: { type: 'string', minLength: 1, description: 'a path to a PEM file of CA certificates' },
+    // Telemetry ingest (docs/telemetry.md): ShipLogs and OTLP on GRPC_PORT.
+    TELEMETRY_MAX_BATCH_BYTES: { type: 'integer', minimum: 1024, maximum: 67108864, default: 4194304 },
+    TELEMETRY_STREAM_WINDOW: { type: 'integer', minimum: 1, maximum: 1024, default: 16 },
+    // Telemetry processing and the audit trail (docs/telemetry.md).
+    TELEMETRY_MINUTE_RETENTION_DAYS: { type: 'integer', minimum: 1, maximum: 365, default: 14 },
+    TELEMETRY_HOURLY_RETENTION_DAYS: { type: 'integer', minimum: 1, maximum: 3650, default: 400 },
+    SECURITY_EVENT_RETENTION_DAYS: { type: 'integer', minimum: 1, maximum: 3650, default: 30 },
+    AUDIT_RETENTION_DAYS: { type: 'integer', minimum: 1, maximum: 36500, default: 400 },
+    TELEMETRY_BATCH_RETENTION_HOURS: { type: 'integer', minimum: 1, maximum: 720, default: 24 },
+    TELEMETRY_TOP_K: { type: 'integer', minimum: 10, maximum: 10000, default: 100 },
+    TELEMETRY_POLL_SECONDS: { type: 'integer', minimum: 1, maximum: 3600, default: 10 },
+    METRICS_TOP_ROUTES: { type: 'integer', minimum: 1, maximum: 1000, default: 20 },
+    GEOIP_COUNTRY_DATABASE: {
+      type: 'string',
+      minLength: 1,
+      description: 'the path of a MaxMind-format (MMDB) Country or City database',
+    },
+    GEOIP_ASN_DATABASE: {
+      type: 'string',
+      minLength: 1,
+      description: 'the path of a MaxMind-format (MMDB) ASN database',
+    },
   },
 } as const;
 

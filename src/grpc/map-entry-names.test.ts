@@ -54,17 +54,17 @@ describe('map entry names', () => {
     expect(set.file[0]?.messageType[0]?.nestedType[0]?.name).to.equal('Inner');
   });
 
-  it('unmarks a message that protobufjs marked as a map entry because it holds a map field', () => {
+  it('clears the map-entry flag protobufjs puts on a message that holds a map, keeping the real entry', () => {
     const file = create(FileDescriptorProtoSchema, {
       name: 'x.proto',
       messageType: [
         {
           name: 'LogEntry',
           options: { mapEntry: true },
-          field: [{ name: 'metadata', number: 1, typeName: 'MetadataEntry' }],
+          field: [{ name: 'metadata', number: 6, typeName: 'MetadataEntry' }],
           nestedType: [{ name: 'MetadataEntry', options: { mapEntry: true } }],
         },
-        { name: 'LogEntries', field: [{ name: 'entries', number: 1, typeName: '.LogEntry' }] },
+        { name: 'LogEntries', field: [{ name: 'entries', number: 1, typeName: '.x.LogEntry' }] },
       ],
     });
     const set = fromBinary(

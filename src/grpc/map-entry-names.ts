@@ -6,7 +6,11 @@
  * field `Foo_bar` instead of protoc's `FooBarEntry`; Go's protodesc, which grpcurl and other
  * clients use, rejects the whole file ("is an invalid map: incorrect implicit map entry name",
  * fullstorydev/grpcurl#519). grpc.health.v1's HealthListResponse has such a map, so without this
- * `grpcurl … grpc.health.v1.Health/Check` fails. Descriptors compiled by buf are already right.
+ * `grpcurl … grpc.health.v1.Health/Check` fails. Descriptors compiled by buf are right, but
+ * proto-loader rebuilds them through protobufjs too, whose fromDescriptor also marks every
+ * message *holding* a map as a map entry itself (protobufjs ext/descriptor, Type.fromDescriptor);
+ * a field of such a type (LogEntries.entries of LogEntry, which has a map) then fails the same
+ * way ("is an invalid map"). That flag is cleared on every message that is not one.
  */
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import {
@@ -34,11 +38,15 @@ function lastSegment(typeName: string): string {
   return typeName.slice(typeName.lastIndexOf('.') + 1);
 }
 
+/** A map entry is nested in the message whose repeated field uses it; nothing else is one. */
+function clearFalseMapEntries(message: DescriptorProto, isEntry: boolean): void {
+  if (!isEntry && message.options?.mapEntry) message.options.mapEntry = false;
+  const used = new Set(message.field.map((field) => lastSegment(field.typeName)));
+  for (const nested of message.nestedType)
+    clearFalseMapEntries(nested, used.has(nested.name) && nested.options?.mapEntry === true);
+}
+
 function repairMessage(message: DescriptorProto): void {
-  // protobufjs also marks a message that holds a map field as a map entry itself
-  // (gateway.worker.v1.LogEntry); Go's protodesc then rejects every field of that type as "an
-  // invalid map". A real map entry has no nested types.
-  if (message.options?.mapEntry === true && message.nestedType.length > 0) message.options.mapEntry = false;
   const entries = new Map(
     message.nestedType
       .filter((nested) => nested.options?.mapEntry === true)
@@ -56,15 +64,23 @@ function repairMessage(message: DescriptorProto): void {
 }
 
 export function repairMapEntryNames(file: FileDescriptorProto): FileDescriptorProto {
-  for (const message of file.messageType) repairMessage(message);
+  for (const message of file.messageType) {
+    clearFalseMapEntries(message, false);
+    repairMessage(message);
+  }
   return file;
 }
 
-/** One serialized FileDescriptorProto, repaired. */
-export function repairedFileDescriptor(bytes: Uint8Array): Buffer {
-  return Buffer.from(
-    toBinary(FileDescriptorProtoSchema, repairMapEntryNames(fromBinary(FileDescriptorProtoSchema, bytes))),
-  );
+/**
+ * Repairs, in place, the serialized files a proto-loader package definition hands to
+ * reflection (`fileDescriptorProtos`, one array its definitions share).
+ */
+export function repairDescriptorProtos(files: Buffer[]): void {
+  files.forEach((bytes, i) => {
+    files[i] = Buffer.from(
+      toBinary(FileDescriptorProtoSchema, repairMapEntryNames(fromBinary(FileDescriptorProtoSchema, bytes))),
+    );
+  });
 }
 
 /** A serialized FileDescriptorSet of `files` (serialized FileDescriptorProtos), repaired. */

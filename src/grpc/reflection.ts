@@ -13,18 +13,24 @@ import { fileURLToPath } from 'node:url';
 import { loadFileDescriptorSetFromBuffer, loadSync, type PackageDefinition } from '@grpc/proto-loader';
 import { ReflectionService } from '@grpc/reflection';
 import { protoPath as healthProtoPath } from 'grpc-health-check';
-import { repairedDescriptorSet, repairedFileDescriptor } from './map-entry-names.js';
+import { repairDescriptorProtos, repairedDescriptorSet } from './map-entry-names.js';
 
 export const WORKER_SERVICE_NAME = 'gateway.worker.v1.WorkerService';
+/** OTLP's log service, which the worker serves with the telemetry ingest (docs/telemetry.md). */
+export const OTLP_LOGS_SERVICE_NAME = 'opentelemetry.proto.collector.logs.v1.LogsService';
 export const HEALTH_SERVICE_NAME = 'grpc.health.v1.Health';
 export const REFLECTION_SERVICE_NAMES = [
   'grpc.reflection.v1.ServerReflection',
   'grpc.reflection.v1alpha.ServerReflection',
 ] as const;
 
-/** What the worker serves; the descriptor set also holds GatewayAgent, which only gateways serve. */
+/**
+ * What the worker serves (LogsService with the telemetry ingest); the descriptor set also holds
+ * GatewayAgent, which only gateways serve.
+ */
 export const WORKER_SERVED_SERVICES: readonly string[] = [
   WORKER_SERVICE_NAME,
+  OTLP_LOGS_SERVICE_NAME,
   HEALTH_SERVICE_NAME,
   ...REFLECTION_SERVICE_NAMES,
 ];
@@ -72,22 +78,7 @@ function fileDescriptorProtos(pkg: PackageDefinition): Buffer[] {
 /** A proto file a package ships, loaded, then repaired for strict clients (see map-entry-names.ts). */
 function shippedProto(file: string, includeDir: string): PackageDefinition {
   const parsed = loadSync(file, { ...PROTO_OPTIONS, includeDirs: [includeDir] });
-  return withRepairedDescriptors(
-    loadFileDescriptorSetFromBuffer(repairedDescriptorSet(fileDescriptorProtos(parsed)), PROTO_OPTIONS),
-  );
-}
-
-/**
- * Reflection answers with the descriptors protobufjs serializes again on every load, so they are
- * repaired in place, after the last load.
- */
-function withRepairedDescriptors(pkg: PackageDefinition): PackageDefinition {
-  for (const definition of Object.values(pkg)) {
-    if (!('fileDescriptorProtos' in definition) || !Array.isArray(definition.fileDescriptorProtos)) continue;
-    const files = definition.fileDescriptorProtos;
-    files.splice(0, files.length, ...files.map(repairedFileDescriptor));
-  }
-  return pkg;
+  return loadFileDescriptorSetFromBuffer(repairedDescriptorSet(fileDescriptorProtos(parsed)), PROTO_OPTIONS);
 }
 
 /** The package definition reflection describes: our protos, health and reflection itself. */
@@ -97,20 +88,30 @@ export function loadReflectionPackage(descriptorSetPath: string = findDescriptor
   // time themselves, so the files are present wherever the packages are installed.
   const reflectionProtoDir = join(dirname(require.resolve('@grpc/reflection')), '..', 'proto');
   const healthProtoDir = resolve(dirname(healthProtoPath), '..', '..');
-  return {
-    ...withRepairedDescriptors(
-      loadFileDescriptorSetFromBuffer(readFileSync(descriptorSetPath), PROTO_OPTIONS),
-    ),
+  const pkg: PackageDefinition = {
+    ...loadFileDescriptorSetFromBuffer(readFileSync(descriptorSetPath), PROTO_OPTIONS),
     ...shippedProto('health/v1/health.proto', healthProtoDir),
     ...shippedProto('grpc/reflection/v1/reflection.proto', reflectionProtoDir),
     ...shippedProto('grpc/reflection/v1alpha/reflection.proto', reflectionProtoDir),
   };
+  // Each load's definitions share one array of files, rebuilt by protobufjs: repair each once.
+  const arrays = new Set<Buffer[]>();
+  for (const definition of Object.values(pkg)) {
+    if ('fileDescriptorProtos' in definition && Array.isArray(definition.fileDescriptorProtos)) {
+      arrays.add(definition.fileDescriptorProtos);
+    }
+  }
+  for (const files of arrays) repairDescriptorProtos(files);
+  return pkg;
 }
 
 let defaultPackage: PackageDefinition | undefined;
 
 /** Reflection over {@link loadReflectionPackage}; the default package is parsed once per process. */
-export function createReflectionService(pkg?: PackageDefinition): ReflectionService {
+export function createReflectionService(
+  pkg?: PackageDefinition,
+  services: readonly string[] = WORKER_SERVED_SERVICES,
+): ReflectionService {
   const definition = pkg ?? (defaultPackage ??= loadReflectionPackage());
-  return new ReflectionService(definition, { services: [...WORKER_SERVED_SERVICES] });
+  return new ReflectionService(definition, { services: [...services] });
 }

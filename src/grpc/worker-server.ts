@@ -3,7 +3,7 @@
  * server reflection, over mutual TLS whose certificate can be rotated without dropping streams.
  */
 import { X509Certificate } from 'node:crypto';
-import { Server } from '@grpc/grpc-js';
+import { Server, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import type { Registry } from 'prom-client';
 import { WorkerServiceService } from '../generated/gateway/worker/v1/worker.js';
@@ -12,7 +12,12 @@ import type { Logger } from '../runtime/logger.js';
 import { serverCredentials, serverOptions, type TlsMaterial, type TlsMode } from './credentials.js';
 import type { GatewayReports } from './gateway-reports.js';
 import type { JobRegistry } from './job-registry.js';
-import { createReflectionService, WORKER_SERVICE_NAME } from './reflection.js';
+import {
+  createReflectionService,
+  HEALTH_SERVICE_NAME,
+  REFLECTION_SERVICE_NAMES,
+  WORKER_SERVICE_NAME,
+} from './reflection.js';
 import { rotatingServerCredentials, type RotatingServerCredentials } from './rotating-credentials.js';
 import {
   createWorkerService,
@@ -32,6 +37,7 @@ export interface WorkerServerOptions {
   jobs: JobRegistry;
   registry: Registry;
   logger: Logger;
+  extensions?: readonly WorkerServerExtension[];
   /**
    * How long stop() lets calls finish before cutting them off (default 5 s). Health watches
    * never end by themselves, so a stop with watchers always takes this long.
@@ -39,7 +45,22 @@ export interface WorkerServerOptions {
   shutdownGraceMs?: number;
 }
 
+/**
+ * More services on the same port and certificate, such as the telemetry ingest (ShipLogs and
+ * OTLP's LogsService): registered at construction, stopped before the server shuts down.
+ */
+export interface WorkerServerExtension {
+  services(): readonly { definition: ServiceDefinition; implementation: UntypedServiceImplementation }[];
+  /** The largest message its services must receive; the server's receive limit is raised to it. */
+  readonly maxReceiveMessageBytes: number;
+  /** Ends its open streams (clients reconnect elsewhere) and finishes what it has accepted. */
+  stop(): Promise<void>;
+}
+
 const DEFAULT_SHUTDOWN_GRACE_MS = 5_000;
+
+/** gRPC's own default receive limit. */
+const GRPC_DEFAULT_MAX_RECEIVE = 4 * 1024 * 1024;
 
 /** Health's name for the whole server, as the grpc.health.v1 protocol defines it. */
 const WHOLE_SERVER = '';
@@ -58,7 +79,11 @@ export class WorkerServer implements Component {
   constructor(private readonly options: WorkerServerOptions) {
     this.logger = options.logger.child({ component: this.name });
     // A server can be bound once: a stopped WorkerServer is not restarted, a new one is built.
-    this.server = new Server(serverOptions);
+    const maxReceive = Math.max(
+      GRPC_DEFAULT_MAX_RECEIVE,
+      ...(options.extensions ?? []).map((extension) => extension.maxReceiveMessageBytes),
+    );
+    this.server = new Server({ ...serverOptions, 'grpc.max_receive_message_length': maxReceive });
     this.health = new HealthImplementation({
       [WHOLE_SERVER]: 'NOT_SERVING',
       [WORKER_SERVICE_NAME]: 'NOT_SERVING',
@@ -66,9 +91,19 @@ export class WorkerServer implements Component {
     this.handlers = createWorkerService({ ...options, logger: this.logger });
     this.rotating =
       options.tls === 'insecure-development-only' ? undefined : rotatingServerCredentials(options.tls);
-    this.server.addService(WorkerServiceService, this.handlers.implementation);
+    // ShipLogs comes from an extension (the telemetry ingest) when the operator has one.
+    const { shipLogs: _shipLogs, ...coreMethods } = WorkerServiceService;
+    this.server.addService(coreMethods, this.handlers.implementation);
+    const served = new Set([WORKER_SERVICE_NAME, HEALTH_SERVICE_NAME, ...REFLECTION_SERVICE_NAMES]);
+    for (const extension of options.extensions ?? []) {
+      for (const { definition, implementation } of extension.services()) {
+        this.server.addService(definition, implementation);
+        // Paths are /package.Service/Method: reflection lists what is really served.
+        for (const method of Object.values(definition)) served.add(method.path.split('/')[1] ?? '');
+      }
+    }
     this.health.addToServer(this.server);
-    createReflectionService().addToServer(this.server);
+    createReflectionService(undefined, [...served]).addToServer(this.server);
   }
 
   /** The bound port; useful with port 0. */
@@ -108,6 +143,7 @@ export class WorkerServer implements Component {
     this.health.setStatus(WHOLE_SERVER, 'NOT_SERVING');
     this.health.setStatus(WORKER_SERVICE_NAME, 'NOT_SERVING');
     this.handlers.endReportStreams('gateway-worker is shutting down; reconnect');
+    await Promise.all((this.options.extensions ?? []).map((extension) => extension.stop()));
     await this.shutdown(this.options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS);
     this.logger.info('grpc server stopped');
   }

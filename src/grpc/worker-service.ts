@@ -32,8 +32,14 @@ export interface WorkerServiceDependencies {
   logger: Logger;
 }
 
+/** ShipLogs is served by the telemetry ingest (src/telemetry/ingest), registered beside these. */
+export type WorkerServiceCoreServer = Pick<
+  WorkerServiceServer,
+  'reportStatus' | 'getCertificate' | 'listCertificates' | 'listJobs'
+>;
+
 export interface WorkerServiceHandlers {
-  readonly implementation: WorkerServiceServer;
+  readonly implementation: WorkerServiceCoreServer;
   /** Ends every open ReportStatus stream with UNAVAILABLE so its gateway reconnects elsewhere. */
   endReportStreams(reason: string): void;
 }
@@ -135,7 +141,7 @@ export function createWorkerService(deps: WorkerServiceDependencies): WorkerServ
       );
   }
 
-  const implementation: WorkerServiceServer = {
+  const implementation: WorkerServiceCoreServer = {
     reportStatus(call, callback) {
       let gateway: string | undefined;
       let received = 0;

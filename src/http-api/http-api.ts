@@ -76,8 +76,6 @@ export class HttpApi {
   /** Answers one request whose path starts with {@link API_PREFIX}. */
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = process.hrtime.bigint();
-    // No route reads a body yet; drain it so the connection can be reused.
-    req.resume();
     let routeLabel = 'unmatched';
     let code: number;
     try {
@@ -93,6 +91,8 @@ export class HttpApi {
       code = 500;
       send(res, 500, problem(500, 'InternalError', 'the request failed inside the worker; see its log'));
     }
+    // A body nobody read is drained, so the connection can be reused.
+    if (!req.readableEnded) req.resume();
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     this.metrics?.requests.inc({ route: routeLabel, method: req.method ?? '', code: String(code) });
     this.metrics?.duration.observe({ route: routeLabel }, seconds);
@@ -174,15 +174,89 @@ export class HttpApi {
     }
     if (!authorization.allowed) return forbidden(user.username, call.access, authorization.reason);
 
+    let body: unknown;
+    if (call.body) {
+      const read = await readJsonBody(req, call.body.maxBytes);
+      if ('refusal' in read) return read.refusal;
+      try {
+        body = call.body.parse(read.value);
+      } catch (error) {
+        if (error instanceof QueryError)
+          return { status: 400, body: problem(400, 'BadRequest', `request body: ${error.message}`) };
+        throw error;
+      }
+    }
+
     let response: ApiResponse;
     try {
-      response = await call.run(user);
+      response = await call.run(user, body);
     } catch (error) {
       if (error instanceof ApiProblem)
         return { status: error.status, body: problem(error.status, error.reason, error.message) };
       throw error;
     }
     return { status: response.status, body: response.body };
+  }
+}
+
+type Refusal = { status: number; body: object; headers?: Record<string, string> };
+
+/** Reads a JSON body of at most `maxBytes`: 415 unless it is JSON, 413 when larger, 400 when malformed. */
+async function readJsonBody(
+  req: IncomingMessage,
+  maxBytes: number,
+): Promise<{ value: unknown } | { refusal: Refusal }> {
+  const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+  if (type !== 'application/json') {
+    return {
+      refusal: {
+        status: 415,
+        body: problem(
+          415,
+          'UnsupportedMediaType',
+          `the request body must be JSON, sent with "Content-Type: application/json"${type ? `, not ${type}` : ''}`,
+        ),
+      },
+    };
+  }
+  const tooLarge = (): { refusal: Refusal } => ({
+    refusal: {
+      status: 413,
+      body: problem(
+        413,
+        'RequestEntityTooLarge',
+        `the request body is larger than ${maxBytes} bytes, the most this path takes`,
+      ),
+    },
+  });
+  const declared = Number(req.headers['content-length'] ?? NaN);
+  if (Number.isFinite(declared) && declared > maxBytes) return tooLarge();
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    const bytes = chunk as Buffer;
+    size += bytes.length;
+    if (size > maxBytes) return tooLarge();
+    chunks.push(bytes);
+  }
+  const text = Buffer.concat(chunks).toString('utf8');
+  if (text.trim() === '')
+    return {
+      refusal: {
+        status: 400,
+        body: problem(400, 'BadRequest', 'the request body is empty; send a JSON object'),
+      },
+    };
+  try {
+    return { value: JSON.parse(text) as unknown };
+  } catch (error) {
+    const why = error instanceof Error ? error.message : String(error);
+    return {
+      refusal: {
+        status: 400,
+        body: problem(400, 'BadRequest', `the request body is not valid JSON: ${why}`),
+      },
+    };
   }
 }
 

@@ -120,3 +120,77 @@ export function parseQuery<Q extends QuerySpec>(spec: Q, params: URLSearchParams
   }
   return out as ParsedQuery<Q>;
 }
+
+const DURATION = /^([0-9]{1,9})(s|m|h|d)$/;
+const UNIT_MS = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+/** `30s`, `5m`, `1h`, `7d` → milliseconds, or undefined. */
+export function parseDuration(raw: string): number | undefined {
+  const match = DURATION.exec(raw);
+  if (!match?.[1] || !match[2]) return undefined;
+  return Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS];
+}
+
+/** A duration in [min, max] milliseconds, written 30s, 5m, 1h or 7d. */
+export function duration(options: { min: number; max: number; default: number }): QueryParam<number> & {
+  defaultValue: number;
+};
+export function duration(options: { min: number; max: number }): QueryParam<number>;
+export function duration(options: { min: number; max: number; default?: number }): QueryParam<number> {
+  const show = (ms: number) =>
+    ms % 86_400_000 === 0
+      ? `${ms / 86_400_000}d`
+      : ms % 3_600_000 === 0
+        ? `${ms / 3_600_000}h`
+        : ms % 60_000 === 0
+          ? `${ms / 60_000}m`
+          : `${ms / 1000}s`;
+  return {
+    allowed: `a duration such as 30s, 5m, 1h or 7d, from ${show(options.min)} to ${show(options.max)}`,
+    parse: (raw) => {
+      const ms = parseDuration(raw);
+      return ms !== undefined && ms >= options.min && ms <= options.max ? ms : undefined;
+    },
+    ...(options.default === undefined ? {} : { defaultValue: options.default }),
+  };
+}
+
+/** A point in time: RFC 3339 (`2026-01-05T10:00:00Z`), or a duration ago (`1h`: an hour before now). */
+export type TimeSpec = { readonly atMs: number } | { readonly agoMs: number };
+
+export function resolveTime(spec: TimeSpec, nowMs: number): number {
+  return 'atMs' in spec ? spec.atMs : nowMs - spec.agoMs;
+}
+
+export function time(options: { default: TimeSpec }): QueryParam<TimeSpec> & { defaultValue: TimeSpec };
+export function time(): QueryParam<TimeSpec>;
+export function time(options: { default?: TimeSpec } = {}): QueryParam<TimeSpec> {
+  return {
+    allowed: 'an RFC 3339 time (2026-01-05T10:00:00Z) or a duration before now (30m, 24h, 7d)',
+    parse: (raw) => {
+      const ago = parseDuration(raw);
+      if (ago !== undefined) return { agoMs: ago };
+      if (!/^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+(Z|[+-][0-9]{2}:[0-9]{2})$/.test(raw)) return undefined;
+      const atMs = Date.parse(raw);
+      return Number.isFinite(atMs) ? { atMs } : undefined;
+    },
+    ...(options.default === undefined ? {} : { defaultValue: options.default }),
+  };
+}
+
+/** Free text of printable characters, at most `maxLength` long. */
+export function text(options: { maxLength: number; description: string }): QueryParam<string> {
+  return {
+    allowed: `${options.description} (at most ${options.maxLength} printable characters)`,
+    parse: (raw) =>
+      raw.length > 0 && raw.length <= options.maxLength && !hasControlCharacter(raw) ? raw : undefined,
+  };
+}
+
+function hasControlCharacter(raw: string): boolean {
+  for (let i = 0; i < raw.length; i++) {
+    const code = raw.charCodeAt(i);
+    if (code < 0x20 || code === 0x7f) return true;
+  }
+  return false;
+}

@@ -16,11 +16,23 @@ export type PathParams<P extends string> = P extends `${string}:${infer Param}/$
     ? { readonly [K in Param]: string }
     : object;
 
-export interface ApiRequest<P extends string, Q extends QuerySpec> {
+export interface ApiRequest<P extends string, Q extends QuerySpec, B = undefined> {
   readonly params: PathParams<P>;
   readonly query: ParsedQuery<Q>;
   readonly user: UserInfo;
+  /** The JSON request body as the route's {@link BodySpec} parsed it; undefined without one. */
+  readonly body: B;
 }
+
+/** A JSON request body a route takes: its parser says what is wrong (a {@link QueryError}) and what is allowed. */
+export interface BodySpec<B> {
+  /** Larger bodies are refused with 413 before they are parsed (default 64 KiB). */
+  readonly maxBytes?: number;
+  /** Throws {@link QueryError} naming the field and what it allows. */
+  parse(value: unknown): B;
+}
+
+export const DEFAULT_BODY_BYTES = 64 * 1024;
 
 /** A reply other than 200, or with headers; a handler that returns a plain object answers 200. */
 export class ApiResponse {
@@ -42,7 +54,7 @@ export class ApiProblem extends Error {
   }
 }
 
-export interface RouteDefinition<P extends string, Q extends QuerySpec> {
+export interface RouteDefinition<P extends string, Q extends QuerySpec, B = undefined> {
   readonly method: HttpMethod;
   readonly path: P;
   /** The RBAC verb asked on {@link resource}. */
@@ -55,13 +67,18 @@ export interface RouteDefinition<P extends string, Q extends QuerySpec> {
     namespace?: string | undefined;
     name?: string | undefined;
   };
-  readonly handler: (request: ApiRequest<P, Q>) => object | Promise<object>;
+  /** A JSON body (POST, PUT, PATCH): parsed after the caller is authorized. */
+  readonly body?: BodySpec<B>;
+  readonly handler: (request: ApiRequest<P, Q, B>) => object | Promise<object>;
 }
 
 /** A request matched to a route and parsed: what to ask the authorizer, and what to run once allowed. */
 export interface PreparedCall {
   readonly access: AccessRequest;
-  run(user: UserInfo): Promise<ApiResponse>;
+  /** Set when the route takes a JSON body: its size limit, and its parser. */
+  readonly body?: { readonly maxBytes: number; parse(value: unknown): unknown };
+  /** `body` is what {@link body}'s parser returned (undefined for routes without one). */
+  run(user: UserInfo, body?: unknown): Promise<ApiResponse>;
 }
 
 /** A route with its types erased, as the dispatcher holds it. */
@@ -80,8 +97,8 @@ export interface Route {
 
 const PARAM = /^:([A-Za-z][A-Za-z0-9]*)$/;
 
-export function route<const P extends string, const Q extends QuerySpec = QuerySpec>(
-  definition: RouteDefinition<P, Q>,
+export function route<const P extends string, const Q extends QuerySpec = QuerySpec, B = undefined>(
+  definition: RouteDefinition<P, Q, B>,
 ): Route {
   const segments = definition.path.split('/');
   const spec = (definition.query ?? {}) as Q;
@@ -117,11 +134,21 @@ export function route<const P extends string, const Q extends QuerySpec = QueryS
         ...(scope.namespace ? { namespace: scope.namespace } : {}),
         ...(scope.name ? { name: scope.name } : {}),
       };
+      const bodySpec = definition.body;
       return {
         access,
-        async run(user) {
-          const body = await definition.handler({ params, query, user });
-          return body instanceof ApiResponse ? body : new ApiResponse(200, body);
+        ...(bodySpec
+          ? {
+              body: {
+                maxBytes: bodySpec.maxBytes ?? DEFAULT_BODY_BYTES,
+                parse: (value: unknown) => bodySpec.parse(value),
+              },
+            }
+          : {}),
+        async run(user, parsedBody) {
+          // The dispatcher passes what this route's own parser returned.
+          const answer = await definition.handler({ params, query, user, body: parsedBody as B });
+          return answer instanceof ApiResponse ? answer : new ApiResponse(200, answer);
         },
       };
     },

@@ -6,8 +6,11 @@ import { apiRoutes } from './routes.js';
 const DOCS = fileURLToPath(new URL('../../docs/api.md', import.meta.url));
 
 describe('the HTTP API routes', () => {
+  const unavailable = () => Promise.reject(new Error('not used'));
   const routes = apiRoutes({
     gateways: { connections: () => [], reports: () => [], replica: () => ({ name: 'r', leader: false }) },
+    telemetry: { store: { database: undefined, status: 'not used' }, schema: 'gw', now: () => 0 },
+    jobs: { list: unavailable, get: unavailable, enqueue: unavailable, cancel: unavailable },
   });
 
   it('each is documented in docs/api.md with its verb, virtual resource and query parameters', () => {
@@ -27,10 +30,10 @@ describe('the HTTP API routes', () => {
     }
   });
 
-  it('all live under /api/v1/ and ask for a lowercase plural resource', () => {
+  it('all live under /api/v1/ and ask for a lowercase resource (a plural, or traffic and audit)', () => {
     for (const r of routes) {
       expect(r.path).to.match(/^\/api\/v1\//);
-      expect(r.resource).to.match(/^[a-z]+s$/);
+      expect(r.resource).to.match(/^([a-z]+s|traffic|audit)$/);
     }
   });
 });

@@ -26,6 +26,8 @@ export interface CertificateRequest {
   readonly organizations?: readonly string[];
   readonly dnsNames?: readonly string[];
   readonly ipAddresses?: readonly string[];
+  /** URI names, e.g. urn:gateway-worker:gateway:<pod> (docs/telemetry.md, "Identity"). */
+  readonly uris?: readonly string[];
   /** server: TLS server auth; client: TLS client auth; both: either. */
   readonly usage: 'server' | 'client' | 'both';
   readonly notBefore: Date;
@@ -100,6 +102,7 @@ export async function issueCertificate(ca: KeyAndCert, request: CertificateReque
   const names: x509.JsonGeneralName[] = [
     ...(request.dnsNames ?? []).map((value) => ({ type: 'dns' as const, value })),
     ...(request.ipAddresses ?? []).map((value) => ({ type: 'ip' as const, value })),
+    ...(request.uris ?? []).map((value) => ({ type: 'url' as const, value })),
   ];
   const extensions: x509.Extension[] = [
     new x509.BasicConstraintsExtension(false, undefined, true),

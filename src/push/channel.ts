@@ -8,7 +8,7 @@ import type { Registry } from 'prom-client';
 import { GatewayReports } from '../grpc/gateway-reports.js';
 import { InMemoryJobRegistry, type JobRegistry } from '../grpc/job-registry.js';
 import type { CertificateDirectory } from '../grpc/worker-service.js';
-import { WorkerServer } from '../grpc/worker-server.js';
+import { WorkerServer, type WorkerServerExtension } from '../grpc/worker-server.js';
 import { systemClock, type Clock, type Timer } from '../runtime/clock.js';
 import type { Component } from '../runtime/component.js';
 import type { KubeClient } from '../runtime/kube/client.js';
@@ -27,8 +27,11 @@ export interface ChannelOptions {
   readonly certificates: CertificateDirectory;
   readonly clock?: Clock;
   readonly onStatusChange?: PusherOptions['onStatusChange'];
+  readonly onOutcome?: PusherOptions['onOutcome'];
   /** What ListJobs shows: the operator's job queue; an empty in-memory registry by default. */
   readonly jobs?: JobRegistry;
+  /** More services on the worker's port (the telemetry ingest). */
+  readonly extensions?: readonly WorkerServerExtension[];
 }
 
 export class GatewayChannel implements Component {
@@ -76,6 +79,7 @@ export class GatewayChannel implements Component {
       registry: this.options.registry,
       clock: this.clock,
       onStatusChange: this.options.onStatusChange,
+      onOutcome: this.options.onOutcome,
     });
     for (const [kind, published] of this.holds) this.pusherInstance.holdUntilPublished(kind, published);
     this.server = new WorkerServer({
@@ -84,6 +88,7 @@ export class GatewayChannel implements Component {
       reports: this.reports,
       certificates: this.options.certificates,
       jobs: this.jobs,
+      ...(this.options.extensions ? { extensions: this.options.extensions } : {}),
       registry: this.options.registry,
       logger: logger.child({ component: 'grpc-server' }),
     });

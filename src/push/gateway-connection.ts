@@ -63,6 +63,10 @@ export interface OutcomeEvent {
    */
   readonly changed?: ReadonlySet<string>;
   readonly accepted: boolean;
+  /** The version the pod answered for (of the type, or of the certificate). */
+  readonly version: string;
+  /** The pod's reason, when it refused. */
+  readonly message?: string;
   /** From sending the update to its answer. */
   readonly latencyMs: number;
 }
@@ -318,6 +322,8 @@ export class GatewayConnection {
       type,
       ...(changed ? { changed } : {}),
       accepted: !response.errorMessage,
+      version: sent.version,
+      ...(response.errorMessage ? { message: response.errorMessage } : {}),
       latencyMs: this.clock.now() - sent.at,
     });
     this.flush();
@@ -363,6 +369,8 @@ export class GatewayConnection {
             type: 'certificate',
             changed: new Set([cert.name]),
             accepted: !error,
+            version: cert.version,
+            ...(error ? { message: error.details } : {}),
             latencyMs: this.clock.now() - started,
           });
           this.flush();

@@ -32,6 +32,8 @@ export interface PusherOptions {
   readonly maxDelayMs?: number;
   /** An owner's push status changed (an ACK, a NACK, a gateway came or went, a new version). */
   readonly onStatusChange?: (owner: string) => void;
+  /** Every answer of a gateway: a version applied or refused (the audit trail records them). */
+  readonly onOutcome?: (gateway: Gateway, outcome: OutcomeEvent) => void;
   /** How long a held kind's types wait at most for its controller's first pass; default 60 s. */
   readonly holdLimitMs?: number;
 }
@@ -179,6 +181,7 @@ export class Pusher implements Component {
           if (outcome.accepted)
             this.metrics?.latency.observe({ type: outcome.type }, outcome.latencyMs / 1000);
           this.notifyOwnersOf(g, outcome);
+          this.options.onOutcome?.(g, outcome);
         },
         onSent: (_g, type, bytes) => {
           this.metrics?.pushes.inc({ type });

@@ -95,6 +95,148 @@ export const MIGRATIONS: readonly Migration[] = [
     ],
   },
   {
+    version: 101,
+    name: 'telemetry batches: malformed lines',
+    statements: (s) => [
+      // Lines the agent could not parse since its previous batch (LogBatch.malformed): with the
+      // entries and the dropped counts, every line a gateway wrote is accounted for.
+      `ALTER TABLE ${s}.telemetry_batches ADD COLUMN malformed bigint NOT NULL DEFAULT 0;`,
+    ],
+  },
+  {
+    // Telemetry rollups (src/telemetry): partitioned by time, so retention drops whole partitions
+    // after archiving them; partitions are created as rows arrive (src/telemetry/partition-manager.ts).
+    version: 200,
+    name: 'telemetry rollups and security events',
+    statements: (s) => [
+      // One row per minute, host, route, method, status class and gateway; the sketch is
+      // DDSketch's protobuf encoding, merged in the processor (SQL cannot merge it).
+      `
+      CREATE TABLE ${s}.traffic_minute (
+        bucket timestamptz NOT NULL,
+        host text NOT NULL,
+        route text NOT NULL,
+        method text NOT NULL,
+        status_class text NOT NULL,
+        gateway_id text NOT NULL,
+        requests bigint NOT NULL,
+        errors bigint NOT NULL,
+        bytes_in bigint NOT NULL,
+        bytes_out bigint NOT NULL,
+        latency_sum_ms double precision NOT NULL,
+        latency_sketch bytea NOT NULL,
+        PRIMARY KEY (bucket, host, route, method, status_class, gateway_id)
+      ) PARTITION BY RANGE (bucket);`,
+      `CREATE TABLE ${s}.traffic_hour (LIKE ${s}.traffic_minute INCLUDING ALL) PARTITION BY RANGE (bucket);`,
+      // Heavy hitters per minute and dimension: a space-saving summary as JSON.
+      `
+      CREATE TABLE ${s}.top_minute (
+        bucket timestamptz NOT NULL,
+        dimension text NOT NULL,
+        summary jsonb NOT NULL,
+        PRIMARY KEY (bucket, dimension)
+      ) PARTITION BY RANGE (bucket);`,
+      `CREATE TABLE ${s}.top_hour (LIKE ${s}.top_minute INCLUDING ALL) PARTITION BY RANGE (bucket);`,
+      `
+      CREATE TABLE ${s}.waf_minute (
+        bucket timestamptz NOT NULL,
+        rule_id text NOT NULL,
+        action text NOT NULL,
+        host text NOT NULL,
+        route text NOT NULL,
+        matches bigint NOT NULL,
+        PRIMARY KEY (bucket, rule_id, action, host, route)
+      ) PARTITION BY RANGE (bucket);`,
+      `CREATE TABLE ${s}.waf_hour (LIKE ${s}.waf_minute INCLUDING ALL) PARTITION BY RANGE (bucket);`,
+      // What the agents had to drop before shipping (their dropped_* counts), per gateway.
+      `
+      CREATE TABLE ${s}.drops_minute (
+        bucket timestamptz NOT NULL,
+        gateway_id text NOT NULL,
+        dropped_access bigint NOT NULL,
+        dropped_security bigint NOT NULL,
+        PRIMARY KEY (bucket, gateway_id)
+      ) PARTITION BY RANGE (bucket);`,
+      `CREATE TABLE ${s}.drops_hour (LIKE ${s}.drops_minute INCLUDING ALL) PARTITION BY RANGE (bucket);`,
+      // One row per WAF match; the key (batch identity and position) makes a reprocessed batch a no-op.
+      `
+      CREATE TABLE ${s}.security_events (
+        occurred_at timestamptz NOT NULL,
+        gateway_id text NOT NULL,
+        stream text NOT NULL,
+        sequence bigint NOT NULL,
+        entry_index integer NOT NULL,
+        rule_id text NOT NULL,
+        rule_description text NOT NULL,
+        threat_type text NOT NULL,
+        severity text NOT NULL,
+        action text NOT NULL,
+        client_ip text NOT NULL,
+        payload text NOT NULL,
+        country text NOT NULL,
+        asn text NOT NULL,
+        host text NOT NULL,
+        uri text NOT NULL,
+        method text NOT NULL,
+        status_code integer NOT NULL,
+        request_id text NOT NULL,
+        route text NOT NULL,
+        rule_sets text NOT NULL,
+        PRIMARY KEY (occurred_at, gateway_id, stream, sequence, entry_index)
+      ) PARTITION BY RANGE (occurred_at);`,
+      `CREATE INDEX security_events_ip ON ${s}.security_events (client_ip, occurred_at);`,
+      // Hours whose minute rollups changed since they were last rolled up into traffic_hour & co.
+      `CREATE TABLE ${s}.telemetry_dirty_hours (hour timestamptz PRIMARY KEY);`,
+      // Small named values: the downsampling watermark, the audit anchor after retention.
+      `
+      CREATE TABLE ${s}.telemetry_state (
+        key text PRIMARY KEY,
+        value text NOT NULL,
+        updated_at timestamptz NOT NULL
+      );`,
+      `CREATE INDEX telemetry_batches_processed ON ${s}.telemetry_batches (processed_at)
+        WHERE processed_at IS NOT NULL;`,
+    ],
+  },
+  {
+    version: 201,
+    name: 'audit trail',
+    statements: (s) => [
+      // Append-only and hash-chained (src/domain/telemetry/audit-chain.ts): previous_hash is
+      // unique, so two writers can never both extend the same entry (a fork).
+      `
+      CREATE TABLE ${s}.audit_log (
+        sequence bigint PRIMARY KEY CHECK (sequence >= 1),
+        at timestamptz NOT NULL,
+        action text NOT NULL,
+        actor text NOT NULL,
+        kind text NOT NULL,
+        namespace text NOT NULL,
+        name text NOT NULL,
+        generation bigint NOT NULL,
+        summary text NOT NULL,
+        -- Canonical JSON as hashed, kept as text so it reads back byte for byte.
+        details text NOT NULL,
+        previous_hash text NOT NULL UNIQUE,
+        hash text NOT NULL
+      );`,
+      `CREATE INDEX audit_log_at ON ${s}.audit_log (at);`,
+      // The last state of each audited resource seen, so a restart tells edits from re-lists and
+      // notices deletions made while no leader ran.
+      `
+      CREATE TABLE ${s}.audit_resources (
+        uid text PRIMARY KEY,
+        kind text NOT NULL,
+        namespace text NOT NULL,
+        name text NOT NULL,
+        generation bigint NOT NULL,
+        labels text NOT NULL,
+        spec text NOT NULL,
+        updated_at timestamptz NOT NULL
+      );`,
+    ],
+  },
+  {
     version: 500,
     name: 'threat feeds',
     statements: (s) => [

@@ -97,22 +97,27 @@ function readCa(path: string, readFile: (path: string) => string): string {
  */
 export class ObjectStoreComponent implements Component {
   readonly name = 'object-store';
-  private opened: ObjectStore | undefined;
+  private openedStore: ObjectStore | undefined;
 
   constructor(
     private readonly settings: ObjectStoreSettings,
     private readonly logger: Logger,
   ) {}
 
+  /** The store once started, else undefined. */
+  get opened(): ObjectStore | undefined {
+    return this.openedStore;
+  }
+
   /** The store, once started. */
   get store(): ObjectStore {
-    if (!this.opened) throw new Error('the object store has not been opened yet');
-    return this.opened;
+    if (!this.openedStore) throw new Error('the object store has not been opened yet');
+    return this.openedStore;
   }
 
   async start(): Promise<void> {
     const store = await openObjectStore(this.settings);
-    this.opened = store;
+    this.openedStore = store;
     store.check().then(
       () => this.logger.info('object store ready', { location: store.location }),
       (error: unknown) =>
@@ -124,8 +129,8 @@ export class ObjectStoreComponent implements Component {
   }
 
   stop(): Promise<void> {
-    this.opened?.close();
-    this.opened = undefined;
+    this.openedStore?.close();
+    this.openedStore = undefined;
     return Promise.resolve();
   }
 }

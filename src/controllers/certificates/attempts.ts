@@ -48,15 +48,21 @@ export class IssuanceAttempts {
 
   running(key: string): RunningAttempt | undefined {
     const job = this.jobs.get(key);
-    return job ? { generation: job.generation, startedAt: job.startedAt } : undefined;
+    return job ? { generation: job.generation, startedAt: job.startedAt, number: job.number } : undefined;
   }
 
   /** Starts an attempt for `cert` (the object the claim wrote); `logger` carries the reconcile's fields. */
-  start(key: string, cert: Certificate, startedAt: Date, logger: Logger): void {
+  start(key: string, cert: Certificate, startedAt: Date, number: number, logger: Logger): void {
     if (this.jobs.has(key)) return;
     const { clock, metrics, recorder } = this.deps;
     const abort = new AbortController();
-    const job: Job = { generation: cert.metadata.generation, startedAt, abort, done: Promise.resolve() };
+    const job: Job = {
+      generation: cert.metadata.generation,
+      startedAt,
+      number,
+      abort,
+      done: Promise.resolve(),
+    };
     this.jobs.set(key, job);
     const started = clock.now();
     const log = logger.child({ server: cert.spec.acme.server });

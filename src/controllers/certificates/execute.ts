@@ -95,7 +95,7 @@ export async function executePlan(
   }
 
   for (const event of plan.events) record(deps, cert, event.type, event.reason, event.note);
-  if (plan.startAttempt) deps.attempts.start(key, claimed, now, logger);
+  if (plan.startAttempt) deps.attempts.start(key, claimed, now, plan.attemptNumber, logger);
   if (plan.temporary) await storeTemporary(deps, claimed, plan.temporary, now, signal);
   observe(deps.metrics, cert, plan);
 

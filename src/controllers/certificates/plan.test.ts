@@ -94,6 +94,20 @@ describe('the Certificate plan (pure)', () => {
     expect(plan.stalled).to.match(/no retry can fix it: invalidContact: no/);
   });
 
+  it('an attempt still finishing after its terminal failure was recorded: stalled, not in progress', () => {
+    const cert = certificate(
+      'c1',
+      failed({ nextRetryTime: undefined, lastFailureMessage: 'invalidContact: no' }),
+    );
+    const attempt = { generation: 1, startedAt: AT(-5000), number: 2 };
+    const plan = act(planCertificate(facts(cert, { attempt })));
+    expect(plan.startAttempt).to.equal(false);
+    expect(plan.abortAttempt).to.equal(undefined);
+    expect(findCondition(plan.status.conditions, 'Issuing')?.message).to.match(
+      /attempt 2 failed and no retry can fix it; waiting for a change to the spec\.$/,
+    );
+  });
+
   it('a spec changed since the failures: counts reset, an attempt at once', () => {
     const cert = certificate('c1', failed({ observedGeneration: 1 }));
     cert.metadata.generation = 2;
@@ -106,14 +120,18 @@ describe('the Certificate plan (pure)', () => {
   it('an attempt running for an older spec is stopped, and none is started in the same pass', () => {
     const cert = certificate('c1');
     cert.metadata.generation = 2;
-    const plan = act(planCertificate(facts(cert, { attempt: { generation: 1, startedAt: AT(-5000) } })));
+    const plan = act(
+      planCertificate(facts(cert, { attempt: { generation: 1, startedAt: AT(-5000), number: 1 } })),
+    );
     expect(plan.abortAttempt).to.equal('the spec changed');
     expect(plan.startAttempt).to.equal(true);
   });
 
   it('a running attempt for this spec is left alone and shown in progress', () => {
     const plan = act(
-      planCertificate(facts(certificate('c1'), { attempt: { generation: 1, startedAt: AT(-5000) } })),
+      planCertificate(
+        facts(certificate('c1'), { attempt: { generation: 1, startedAt: AT(-5000), number: 1 } }),
+      ),
     );
     expect(plan.startAttempt).to.equal(false);
     expect(plan.abortAttempt).to.equal(undefined);

@@ -28,6 +28,8 @@ export interface RunningAttempt {
   /** The metadata.generation it was started for. */
   readonly generation: number | undefined;
   readonly startedAt: Date;
+  /** Its number in status.failedIssuanceAttempts' count: once that many failures are recorded, it is over. */
+  readonly number: number;
 }
 
 export interface CertificateFacts {
@@ -68,6 +70,8 @@ export interface ActPlan {
   readonly status: CertificateStatus;
   /** Start an attempt, once the status write (or a no-op compare-and-swap) proved the cache current. */
   readonly startAttempt: boolean;
+  /** The number of the attempt in progress or to start (failures recorded so far + 1). */
+  readonly attemptNumber: number;
   /** Stop the running attempt, and why. */
   readonly abortAttempt: string | undefined;
   readonly temporary: { readonly revision: number; readonly why: string } | undefined;
@@ -131,11 +135,13 @@ export function planCertificate(facts: CertificateFacts): CertificatePlan {
   });
   const publication = publicationFor(cert, facts.stored, facts.description, now);
 
-  // An attempt for an older spec is stopped; the next one resumes or replaces its order.
-  const attempt = facts.attempt?.generation === generation ? facts.attempt : undefined;
-  const abortAttempt = facts.attempt && !attempt ? 'the spec changed' : undefined;
   let failures = recordedFailures(cert);
   const attemptNumber = (failures?.counts.failedIssuanceAttempts ?? 0) + 1;
+  // An attempt whose failure is recorded is over, though it may still be finishing up.
+  const running = facts.attempt && facts.attempt.number >= attemptNumber ? facts.attempt : undefined;
+  // An attempt for an older spec is stopped; the next one resumes or replaces its order.
+  const attempt = running?.generation === generation ? running : undefined;
+  const abortAttempt = running && !attempt ? 'the spec changed' : undefined;
 
   let phase: IssuingPhase = { kind: 'idle' };
   let startAttempt = false;
@@ -224,6 +230,7 @@ export function planCertificate(facts: CertificateFacts): CertificatePlan {
     publication,
     status,
     startAttempt,
+    attemptNumber,
     abortAttempt,
     temporary,
     events,

@@ -74,6 +74,14 @@ export interface RouteConfigControllerOptions {
   readonly workers: number;
   readonly registry?: Registry;
   readonly clock?: Clock;
+  /**
+   * After each compile, what each RouteConfig puts on the gateways ('namespace/name' → its
+   * served payload, canonical JSON of RoutesPayload), read-only: telemetry matches logged
+   * requests to routes with it.
+   */
+  readonly onServing?: (
+    served: ReadonlyMap<string, { readonly version: string; readonly payload: Uint8Array }>,
+  ) => void;
 }
 
 interface Informers {
@@ -222,6 +230,13 @@ class RouteConfigReconciler {
       routeConfigs: current.size,
       invalid: [...current.values()].filter((r) => !r.valid).length,
     });
+    if (this.options.onServing) {
+      const served = new Map<string, { version: string; payload: Uint8Array }>();
+      for (const [key, plan] of plans) {
+        if (plan.served) served.set(key, { version: plan.served.version, payload: plan.served.payload });
+      }
+      this.options.onServing(served);
+    }
   }
 
   /**

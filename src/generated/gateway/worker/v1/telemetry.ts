@@ -137,6 +137,47 @@ export function logTypeToJSON(object: LogType): string {
   }
 }
 
+export enum LogBatchOutcome {
+  LOG_BATCH_OUTCOME_UNSPECIFIED = 0,
+  /** LOG_BATCH_OUTCOME_STORED - Stored now. */
+  LOG_BATCH_OUTCOME_STORED = 1,
+  /** LOG_BATCH_OUTCOME_DUPLICATE - Already stored before (a resend after a reconnect); nothing was added. */
+  LOG_BATCH_OUTCOME_DUPLICATE = 2,
+  UNRECOGNIZED = -1,
+}
+
+export function logBatchOutcomeFromJSON(object: any): LogBatchOutcome {
+  switch (object) {
+    case 0:
+    case "LOG_BATCH_OUTCOME_UNSPECIFIED":
+      return LogBatchOutcome.LOG_BATCH_OUTCOME_UNSPECIFIED;
+    case 1:
+    case "LOG_BATCH_OUTCOME_STORED":
+      return LogBatchOutcome.LOG_BATCH_OUTCOME_STORED;
+    case 2:
+    case "LOG_BATCH_OUTCOME_DUPLICATE":
+      return LogBatchOutcome.LOG_BATCH_OUTCOME_DUPLICATE;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return LogBatchOutcome.UNRECOGNIZED;
+  }
+}
+
+export function logBatchOutcomeToJSON(object: LogBatchOutcome): string {
+  switch (object) {
+    case LogBatchOutcome.LOG_BATCH_OUTCOME_UNSPECIFIED:
+      return "LOG_BATCH_OUTCOME_UNSPECIFIED";
+    case LogBatchOutcome.LOG_BATCH_OUTCOME_STORED:
+      return "LOG_BATCH_OUTCOME_STORED";
+    case LogBatchOutcome.LOG_BATCH_OUTCOME_DUPLICATE:
+      return "LOG_BATCH_OUTCOME_DUPLICATE";
+    case LogBatchOutcome.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 /**
  * LogEntry is one log record from a gateway. Its field names and numbers are those of the
  * gateway's earlier log contract (package gateway_worker, log_processing.proto), so a gateway
@@ -146,8 +187,11 @@ export function logTypeToJSON(object: LogType): string {
 export interface LogEntry {
   /** The gateway pod that wrote the record; the worker checks it against the stream's mTLS identity. */
   gatewayId: string;
-  /** Nanoseconds since the Unix epoch. */
-  timestamp: number;
+  /**
+   * Nanoseconds since the Unix epoch. JS_STRING: today's times in nanoseconds exceed 2^53, so the
+   * generated TypeScript carries them as decimal strings rather than lose precision.
+   */
+  timestamp: string;
   level: LogLevel;
   logType: LogType;
   /** The log line's text, if any (e.g. "WAF rule sqli-1 triggered: SQL injection"). */
@@ -230,10 +274,53 @@ export interface LogEntries {
   entries: LogEntry[];
 }
 
+/**
+ * LogBatch is one batch of records a gateway ships over WorkerService.ShipLogs. A batch is
+ * identified by (gateway_id, stream, sequence): the worker stores it once, acknowledges it once
+ * it is durable, and acknowledges a resent copy as a duplicate without storing it again.
+ */
+export interface LogBatch {
+  /**
+   * Field 1 on purpose: LogEntries keeps its records in field 1 too, so the worker stores a
+   * batch's records exactly as they arrived.
+   */
+  entries: LogEntry[];
+  /**
+   * The gateway that wrote the records; must be the one its mTLS certificate names. Empty: that
+   * gateway. Every entry's gateway_id must be empty (the worker fills it in) or this same name.
+   */
+  gatewayId: string;
+  /**
+   * The agent's sequence space, e.g. a random id the agent keeps with its saved state and
+   * replaces only when it loses that state. 1-128 characters of [A-Za-z0-9._:-].
+   */
+  stream: string;
+  /** The batch's position in its stream: 1, 2, 3, ... A number is never reused for other records. */
+  sequence: number;
+  /** ACCESS records the agent dropped under overload since its previous batch (oldest first). */
+  droppedAccess: number;
+  /**
+   * SECURITY records the agent dropped since its previous batch: only past its own, larger
+   * bound, and never silently (the agent also logs an error and counts it).
+   */
+  droppedSecurity: number;
+  /** Lines the agent could not parse since its previous batch (counted and skipped). */
+  malformed: number;
+}
+
+/** LogBatchAck answers one LogBatch once it is durable in the worker's storage. */
+export interface LogBatchAck {
+  stream: string;
+  sequence: number;
+  outcome: LogBatchOutcome;
+  /** Entries stored (0 for a duplicate). */
+  entriesStored: number;
+}
+
 function createBaseLogEntry(): LogEntry {
   return {
     gatewayId: "",
-    timestamp: 0,
+    timestamp: "0",
     level: 0,
     logType: 0,
     message: "",
@@ -249,7 +336,7 @@ export const LogEntry: MessageFns<LogEntry> = {
     if (message.gatewayId !== "") {
       writer.uint32(10).string(message.gatewayId);
     }
-    if (message.timestamp !== 0) {
+    if (message.timestamp !== "0") {
       writer.uint32(16).int64(message.timestamp);
     }
     if (message.level !== 0) {
@@ -302,7 +389,7 @@ export const LogEntry: MessageFns<LogEntry> = {
               break;
             }
 
-            message.timestamp = longToNumber(reader.int64());
+            message.timestamp = reader.int64().toString();
             continue;
           }
           case 3: {
@@ -383,7 +470,7 @@ export const LogEntry: MessageFns<LogEntry> = {
         : isSet(object.gateway_id)
         ? globalThis.String(object.gateway_id)
         : "",
-      timestamp: isSet(object.timestamp) ? globalThis.Number(object.timestamp) : 0,
+      timestamp: isSet(object.timestamp) ? globalThis.String(object.timestamp) : "0",
       level: isSet(object.level) ? logLevelFromJSON(object.level) : 0,
       logType: isSet(object.logType)
         ? logTypeFromJSON(object.logType)
@@ -428,8 +515,8 @@ export const LogEntry: MessageFns<LogEntry> = {
     if (message.gatewayId !== "") {
       obj.gatewayId = message.gatewayId;
     }
-    if (message.timestamp !== 0) {
-      obj.timestamp = Math.round(message.timestamp);
+    if (message.timestamp !== "0") {
+      obj.timestamp = globalThis.String(message.timestamp);
     }
     if (message.level !== 0) {
       obj.level = logLevelToJSON(message.level);
@@ -467,7 +554,7 @@ export const LogEntry: MessageFns<LogEntry> = {
   fromPartial<I extends Exact<DeepPartial<LogEntry>, I>>(object: I): LogEntry {
     const message = createBaseLogEntry();
     message.gatewayId = object.gatewayId ?? "";
-    message.timestamp = object.timestamp ?? 0;
+    message.timestamp = object.timestamp ?? "0";
     message.level = object.level ?? 0;
     message.logType = object.logType ?? 0;
     message.message = object.message ?? "";
@@ -1460,6 +1547,304 @@ export const LogEntries: MessageFns<LogEntries> = {
   fromPartial<I extends Exact<DeepPartial<LogEntries>, I>>(object: I): LogEntries {
     const message = createBaseLogEntries();
     message.entries = object.entries?.map((e) => LogEntry.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseLogBatch(): LogBatch {
+  return { entries: [], gatewayId: "", stream: "", sequence: 0, droppedAccess: 0, droppedSecurity: 0, malformed: 0 };
+}
+
+export const LogBatch: MessageFns<LogBatch> = {
+  encode(message: LogBatch, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.entries) {
+      LogEntry.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.gatewayId !== "") {
+      writer.uint32(18).string(message.gatewayId);
+    }
+    if (message.stream !== "") {
+      writer.uint32(26).string(message.stream);
+    }
+    if (message.sequence !== 0) {
+      writer.uint32(32).uint64(message.sequence);
+    }
+    if (message.droppedAccess !== 0) {
+      writer.uint32(40).uint64(message.droppedAccess);
+    }
+    if (message.droppedSecurity !== 0) {
+      writer.uint32(48).uint64(message.droppedSecurity);
+    }
+    if (message.malformed !== 0) {
+      writer.uint32(56).uint64(message.malformed);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LogBatch {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLogBatch();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.entries.push(LogEntry.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.gatewayId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.stream = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.sequence = longToNumber(reader.uint64());
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.droppedAccess = longToNumber(reader.uint64());
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.droppedSecurity = longToNumber(reader.uint64());
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.malformed = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): LogBatch {
+    return {
+      entries: globalThis.Array.isArray(object?.entries) ? object.entries.map((e: any) => LogEntry.fromJSON(e)) : [],
+      gatewayId: isSet(object.gatewayId)
+        ? globalThis.String(object.gatewayId)
+        : isSet(object.gateway_id)
+        ? globalThis.String(object.gateway_id)
+        : "",
+      stream: isSet(object.stream) ? globalThis.String(object.stream) : "",
+      sequence: isSet(object.sequence) ? globalThis.Number(object.sequence) : 0,
+      droppedAccess: isSet(object.droppedAccess)
+        ? globalThis.Number(object.droppedAccess)
+        : isSet(object.dropped_access)
+        ? globalThis.Number(object.dropped_access)
+        : 0,
+      droppedSecurity: isSet(object.droppedSecurity)
+        ? globalThis.Number(object.droppedSecurity)
+        : isSet(object.dropped_security)
+        ? globalThis.Number(object.dropped_security)
+        : 0,
+      malformed: isSet(object.malformed) ? globalThis.Number(object.malformed) : 0,
+    };
+  },
+
+  toJSON(message: LogBatch): unknown {
+    const obj: any = {};
+    if (message.entries?.length) {
+      obj.entries = message.entries.map((e) => LogEntry.toJSON(e));
+    }
+    if (message.gatewayId !== "") {
+      obj.gatewayId = message.gatewayId;
+    }
+    if (message.stream !== "") {
+      obj.stream = message.stream;
+    }
+    if (message.sequence !== 0) {
+      obj.sequence = Math.round(message.sequence);
+    }
+    if (message.droppedAccess !== 0) {
+      obj.droppedAccess = Math.round(message.droppedAccess);
+    }
+    if (message.droppedSecurity !== 0) {
+      obj.droppedSecurity = Math.round(message.droppedSecurity);
+    }
+    if (message.malformed !== 0) {
+      obj.malformed = Math.round(message.malformed);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<LogBatch>, I>>(base?: I): LogBatch {
+    return LogBatch.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<LogBatch>, I>>(object: I): LogBatch {
+    const message = createBaseLogBatch();
+    message.entries = object.entries?.map((e) => LogEntry.fromPartial(e)) || [];
+    message.gatewayId = object.gatewayId ?? "";
+    message.stream = object.stream ?? "";
+    message.sequence = object.sequence ?? 0;
+    message.droppedAccess = object.droppedAccess ?? 0;
+    message.droppedSecurity = object.droppedSecurity ?? 0;
+    message.malformed = object.malformed ?? 0;
+    return message;
+  },
+};
+
+function createBaseLogBatchAck(): LogBatchAck {
+  return { stream: "", sequence: 0, outcome: 0, entriesStored: 0 };
+}
+
+export const LogBatchAck: MessageFns<LogBatchAck> = {
+  encode(message: LogBatchAck, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.stream !== "") {
+      writer.uint32(10).string(message.stream);
+    }
+    if (message.sequence !== 0) {
+      writer.uint32(16).uint64(message.sequence);
+    }
+    if (message.outcome !== 0) {
+      writer.uint32(24).int32(message.outcome);
+    }
+    if (message.entriesStored !== 0) {
+      writer.uint32(32).uint32(message.entriesStored);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): LogBatchAck {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLogBatchAck();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.stream = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.sequence = longToNumber(reader.uint64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.outcome = reader.int32() as any;
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.entriesStored = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): LogBatchAck {
+    return {
+      stream: isSet(object.stream) ? globalThis.String(object.stream) : "",
+      sequence: isSet(object.sequence) ? globalThis.Number(object.sequence) : 0,
+      outcome: isSet(object.outcome) ? logBatchOutcomeFromJSON(object.outcome) : 0,
+      entriesStored: isSet(object.entriesStored)
+        ? globalThis.Number(object.entriesStored)
+        : isSet(object.entries_stored)
+        ? globalThis.Number(object.entries_stored)
+        : 0,
+    };
+  },
+
+  toJSON(message: LogBatchAck): unknown {
+    const obj: any = {};
+    if (message.stream !== "") {
+      obj.stream = message.stream;
+    }
+    if (message.sequence !== 0) {
+      obj.sequence = Math.round(message.sequence);
+    }
+    if (message.outcome !== 0) {
+      obj.outcome = logBatchOutcomeToJSON(message.outcome);
+    }
+    if (message.entriesStored !== 0) {
+      obj.entriesStored = Math.round(message.entriesStored);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<LogBatchAck>, I>>(base?: I): LogBatchAck {
+    return LogBatchAck.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<LogBatchAck>, I>>(object: I): LogBatchAck {
+    const message = createBaseLogBatchAck();
+    message.stream = object.stream ?? "";
+    message.sequence = object.sequence ?? 0;
+    message.outcome = object.outcome ?? 0;
+    message.entriesStored = object.entriesStored ?? 0;
     return message;
   },
 };

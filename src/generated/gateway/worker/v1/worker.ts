@@ -10,9 +10,11 @@ import {
   type CallOptions,
   type ChannelCredentials,
   Client,
+  type ClientDuplexStream,
   type ClientOptions,
   type ClientUnaryCall,
   type ClientWritableStream,
+  type handleBidiStreamingCall,
   type handleClientStreamingCall,
   type handleUnaryCall,
   makeGenericClientConstructor,
@@ -20,6 +22,7 @@ import {
   type ServiceError,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
+import { LogBatch, LogBatchAck } from "./telemetry.js";
 
 export const protobufPackage = "gateway.worker.v1";
 
@@ -1529,6 +1532,25 @@ export const WorkerServiceService = {
     responseSerialize: (value: ListJobsResponse): Buffer => Buffer.from(ListJobsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ListJobsResponse => ListJobsResponse.decode(value),
   },
+  /**
+   * ShipLogs carries a gateway's log records (requests) and the worker's acknowledgement of each
+   * batch once it is durable (responses). The stream's gateway is the one its mTLS certificate
+   * names; the worker reads at most a bounded window of unacknowledged batches at a time. A batch
+   * naming another gateway ends the stream with PERMISSION_DENIED, a batch over the size limit
+   * with RESOURCE_EXHAUSTED, a malformed one with INVALID_ARGUMENT (docs/telemetry.md).
+   * The messages are named for what they are (issue 14's contract), not ShipLogsRequest/Response:
+   * buf:lint:ignore RPC_REQUEST_STANDARD_NAME
+   * buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+   */
+  shipLogs: {
+    path: "/gateway.worker.v1.WorkerService/ShipLogs" as const,
+    requestStream: true as const,
+    responseStream: true as const,
+    requestSerialize: (value: LogBatch): Buffer => Buffer.from(LogBatch.encode(value).finish()),
+    requestDeserialize: (value: Buffer): LogBatch => LogBatch.decode(value),
+    responseSerialize: (value: LogBatchAck): Buffer => Buffer.from(LogBatchAck.encode(value).finish()),
+    responseDeserialize: (value: Buffer): LogBatchAck => LogBatchAck.decode(value),
+  },
 } as const;
 
 export interface WorkerServiceServer extends UntypedServiceImplementation {
@@ -1543,6 +1565,17 @@ export interface WorkerServiceServer extends UntypedServiceImplementation {
   listCertificates: handleUnaryCall<ListCertificatesRequest, ListCertificatesResponse>;
   /** ListJobs lists the worker's background jobs from its job queue, newest first. */
   listJobs: handleUnaryCall<ListJobsRequest, ListJobsResponse>;
+  /**
+   * ShipLogs carries a gateway's log records (requests) and the worker's acknowledgement of each
+   * batch once it is durable (responses). The stream's gateway is the one its mTLS certificate
+   * names; the worker reads at most a bounded window of unacknowledged batches at a time. A batch
+   * naming another gateway ends the stream with PERMISSION_DENIED, a batch over the size limit
+   * with RESOURCE_EXHAUSTED, a malformed one with INVALID_ARGUMENT (docs/telemetry.md).
+   * The messages are named for what they are (issue 14's contract), not ShipLogsRequest/Response:
+   * buf:lint:ignore RPC_REQUEST_STANDARD_NAME
+   * buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+   */
+  shipLogs: handleBidiStreamingCall<LogBatch, LogBatchAck>;
 }
 
 export interface WorkerServiceClient extends Client {
@@ -1614,6 +1647,19 @@ export interface WorkerServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ListJobsResponse) => void,
   ): ClientUnaryCall;
+  /**
+   * ShipLogs carries a gateway's log records (requests) and the worker's acknowledgement of each
+   * batch once it is durable (responses). The stream's gateway is the one its mTLS certificate
+   * names; the worker reads at most a bounded window of unacknowledged batches at a time. A batch
+   * naming another gateway ends the stream with PERMISSION_DENIED, a batch over the size limit
+   * with RESOURCE_EXHAUSTED, a malformed one with INVALID_ARGUMENT (docs/telemetry.md).
+   * The messages are named for what they are (issue 14's contract), not ShipLogsRequest/Response:
+   * buf:lint:ignore RPC_REQUEST_STANDARD_NAME
+   * buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+   */
+  shipLogs(): ClientDuplexStream<LogBatch, LogBatchAck>;
+  shipLogs(options: Partial<CallOptions>): ClientDuplexStream<LogBatch, LogBatchAck>;
+  shipLogs(metadata: Metadata, options?: Partial<CallOptions>): ClientDuplexStream<LogBatch, LogBatchAck>;
 }
 
 export const WorkerServiceClient = makeGenericClientConstructor(

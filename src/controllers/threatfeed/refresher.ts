@@ -138,7 +138,12 @@ export class FeedRefresher {
         error: (error as Error).message,
       });
     }
-    const outcomeLabel = verdict.kind === 'rejected' ? verdict.reason : verdict.kind === 'accepted' ? 'Refreshed' : 'NotModified';
+    const outcomeLabel =
+      verdict.kind === 'rejected'
+        ? verdict.reason
+        : verdict.kind === 'accepted'
+          ? 'Refreshed'
+          : 'NotModified';
     metrics?.refreshes.inc({ outcome: outcomeLabel });
     metrics?.refreshSeconds.observe((clock.now() - started) / 1000);
     logger.info('threat feed refreshed', {
@@ -192,14 +197,17 @@ export class FeedRefresher {
     const encoded = secret.data?.[key];
     if (encoded === undefined) return `Secret ${name} has no key ${key} (spec.authHeader.secretRef)`;
     // A trailing newline (echo > file; kubectl create secret --from-file) is never part of a header.
-    const value = Buffer.from(encoded, 'base64').toString('utf8').replace(/\r?\n$/, '');
+    const value = Buffer.from(encoded, 'base64')
+      .toString('utf8')
+      .replace(/\r?\n$/, '');
     if (/[\r\n]/.test(value)) return `Secret ${name}, key ${key}: a header value cannot span lines`;
     return { name: auth.name, value };
   }
 }
 
 function recorded(verdict: Verdict, response: FeedResponse | undefined): RecordedAttempt {
-  if (verdict.kind === 'rejected') return { kind: 'failed', reason: verdict.reason, message: verdict.message };
+  if (verdict.kind === 'rejected')
+    return { kind: 'failed', reason: verdict.reason, message: verdict.message };
   if (verdict.kind === 'not-modified') return { kind: 'not-modified' };
   const body = response?.kind === 'body' ? response : undefined;
   return {

@@ -136,13 +136,21 @@ function ready(
       type: 'Ready',
       status: 'False',
       reason: 'Pending',
-      message: view.refreshing ? 'Downloading the list for the first time.' : 'Waiting for the first download.',
+      message: view.refreshing
+        ? 'Downloading the list for the first time.'
+        : 'Waiting for the first download.',
       observedGeneration,
     };
   }
   const synced = findCondition(conditions, 'Synced');
   if (synced && synced.status !== 'True') {
-    return { type: 'Ready', status: 'False', reason: synced.reason, message: synced.message, observedGeneration };
+    return {
+      type: 'Ready',
+      status: 'False',
+      reason: synced.reason,
+      message: synced.message,
+      observedGeneration,
+    };
   }
   const list = view.state?.list;
   return {

@@ -54,7 +54,7 @@ export const PUSHED_TYPES = [
     name: 'ip-deny',
     transport: 'SyncConfig',
     proto: 'RESOURCE_TYPE_IP_DENY_LIST',
-    publishedBy: ['ThreatFeed'],
+    publishedBy: ['ThreatFeed', 'ThreatPolicy'],
     waitsFor: [],
     rbac: [
       { apiGroup: '', resources: ['secrets'], verbs: ['get'], why: 'ThreatFeed auth headers' },

@@ -12,6 +12,9 @@ export const COMMANDS = {
   jobs: 'list, show, run and cancel background jobs: jobs list|show|run|cancel',
   audit: 'check the audit trail and export it: audit verify|export',
   analytics: 'traffic analytics as tables: analytics top|latency',
+  decisions:
+    'list, add and delete threat decisions (bans) pushed to every gateway: decisions list|add|delete',
+  incidents: 'incidents ThreatPolicy scenarios opened: incidents list|show',
 } as const;
 
 export type CommandName = keyof typeof COMMANDS;

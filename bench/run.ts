@@ -13,6 +13,7 @@ import { pushBenchmark } from './push.bench.js';
 import { routesBenchmark } from './routes.bench.js';
 import { routesPushBenchmark } from './routes-push.bench.js';
 import { runtimeBenchmark } from './runtime.bench.js';
+import { threatsBenchmark } from './threats.bench.js';
 import { wafBenchmark } from './waf.bench.js';
 
 /** These need no API server; the control plane is started only for the others. */
@@ -21,6 +22,7 @@ const standalone = {
   routes: routesBenchmark,
   waf: wafBenchmark,
   jobs: jobsBenchmark,
+  threats: threatsBenchmark,
 } as const;
 /** These run the whole operator in this process against the control plane, with the product's CRDs. */
 const benchmarks = {

@@ -13,6 +13,7 @@ import { pushBenchmark } from './push.bench.js';
 import { routesBenchmark } from './routes.bench.js';
 import { routesPushBenchmark } from './routes-push.bench.js';
 import { runtimeBenchmark } from './runtime.bench.js';
+import { threatCorrelationBenchmark } from './threats-correlation.bench.js';
 import { threatsBenchmark } from './threats.bench.js';
 import { wafBenchmark } from './waf.bench.js';
 
@@ -22,7 +23,8 @@ const standalone = {
   routes: routesBenchmark,
   waf: wafBenchmark,
   jobs: jobsBenchmark,
-  threats: threatsBenchmark,
+  // Feeds (threats.bench.ts) and correlation (threats-correlation.bench.ts) in one section.
+  threats: async () => [...(await threatsBenchmark()), '', ...(await threatCorrelationBenchmark())],
 } as const;
 /** These run the whole operator in this process against the control plane, with the product's CRDs. */
 const benchmarks = {

@@ -125,7 +125,13 @@ describe('threat decisions end to end (operator process, real agents, PostgreSQL
     startOperator = async () => {
       const started = await OperatorProcess.start(cluster.kubeconfigPath, env);
       operators.push(started);
-      await until('the operator is ready', async () => (await started.get('/ready')).status === 200);
+      await until('the operator is ready', async () => (await started.get('/ready')).status === 200).catch(
+        async (error: unknown) => {
+          throw new Error(
+            `${String(error)}; /ready: ${(await started.get('/ready')).body}; output:\n${started.output.slice(-3000)}`,
+          );
+        },
+      );
       return started;
     };
     operator = await startOperator();

@@ -2,7 +2,9 @@
  * Scenarios → decisions end to end: `gateway-worker operator` as a real process, a real API server
  * and PostgreSQL, three reference agents that ship their logs to it and receive its pushes. The
  * agents' logs are written as a gateway writes them (security lines in the traffic generator's
- * format); what counts is what lands in every agent's waf-ip-lists.yaml and in storage.
+ * format); what counts is what lands in every agent's waf-ip-lists.yaml and in storage. The
+ * attackers are public addresses: the documentation ranges (203.0.113.0/24, ...) are reserved
+ * space, which is never decided.
  */
 import { appendFile, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -78,6 +80,7 @@ describe('threat decisions end to end (operator process, real agents, PostgreSQL
   let dir: string;
   let db: Database;
   let admin: KubeClient;
+  const cleanups: (() => Promise<void> | void)[] = [];
   let operator: OperatorProcess;
   let sim: SimulatedGateways;
   let namespace: string;
@@ -109,6 +112,7 @@ describe('threat decisions end to end (operator process, real agents, PostgreSQL
     const cluster = await sharedCluster();
     namespace = uniqueName('threats');
     admin = new KubeClient(cluster.kubeConfig);
+    cleanups.push(() => admin.close());
     await admin.create(CoreTypes.namespace, { metadata: { name: namespace } });
     schema = uniqueSchema('threat_e2e');
     const [grpcPort, agentPort] = [await freePort(), await freePort()];
@@ -136,6 +140,7 @@ describe('threat decisions end to end (operator process, real agents, PostgreSQL
     };
     operator = await startOperator();
     db = postgresAt(await sharedDatabaseUrl(), schema, 2);
+    cleanups.push(() => db.close());
 
     const ca = await ensureCa(admin, namespace, systemClock);
     const tls = await agentTlsFromOperator(admin, namespace);
@@ -160,13 +165,14 @@ describe('threat decisions end to end (operator process, real agents, PostgreSQL
       },
       logShipping: { tls: clientTls, options: { batchRecords: 50, lingerMs: 50 } },
     });
+    cleanups.push(() => sim.stop());
     await createGatewayPods(admin, namespace, sim.gateways);
 
     await admin.create(ThreatAllowlistResource, {
       apiVersion: API_VERSION,
       kind: 'ThreatAllowlist',
       metadata: { namespace, name: 'partners' },
-      spec: { cidrs: ['198.51.100.77'] },
+      spec: { cidrs: ['45.10.40.77'] },
     });
     const scenario = (name: string, threat: string, extra: Record<string, unknown>) => ({
       name,
@@ -222,9 +228,7 @@ describe('threat decisions end to end (operator process, real agents, PostgreSQL
       p.kill('SIGKILL');
       await p.exited;
     }
-    await sim?.stop();
-    await db?.close();
-    admin?.close();
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
     await rm(dir, { recursive: true, force: true });
   });
 
@@ -232,11 +236,11 @@ describe('threat decisions end to end (operator process, real agents, PostgreSQL
     const start = Date.now();
     await attack(
       Array.from({ length: 50 }, (_, i) =>
-        securityLine(i, { ip: '203.0.113.50', threat: 'sql_injection', timeMs: start + i * 200 }),
+        securityLine(i, { ip: '45.10.20.50', threat: 'sql_injection', timeMs: start + i * 200 }),
       ),
     );
-    await until('every agent denies 203.0.113.50', () => everyAgentDenies('203.0.113.50/32'));
-    const decision = await new DecisionRepository(db, schema).get('ip', '203.0.113.50');
+    await until('every agent denies 45.10.20.50', () => everyAgentDenies('45.10.20.50/32'));
+    const decision = await new DecisionRepository(db, schema).get('ip', '45.10.20.50');
     expect(decision?.scenario).to.equal(`${namespace}/enforce/sqli`);
     expect(decision?.type).to.equal('ban');
   });
@@ -246,39 +250,39 @@ describe('threat decisions end to end (operator process, real agents, PostgreSQL
     await attack(
       Array.from({ length: 12 }, (_, i) =>
         securityLine(i, {
-          ip: `192.0.2.${10 + i}`,
+          ip: `45.10.30.${10 + i}`,
           threat: 'path_traversal',
           path: `/files/${i}`,
-          timeMs: start + i * 20_000,
+          timeMs: start + i * 5_000,
         }),
       ),
     );
-    await until('every agent denies 192.0.2.0/24', () => everyAgentDenies('192.0.2.0/24'));
-    expect((await new DecisionRepository(db, schema).get('range', '192.0.2.0/24'))?.scope).to.equal('range');
+    await until('every agent denies 45.10.30.0/24', () => everyAgentDenies('45.10.30.0/24'));
+    expect((await new DecisionRepository(db, schema).get('range', '45.10.30.0/24'))?.scope).to.equal('range');
   });
 
   it('never decides an allowlisted address, however hard it hammers', async () => {
     const start = Date.now();
     await attack(
       Array.from({ length: 200 }, (_, i) =>
-        securityLine(i, { ip: '198.51.100.77', threat: 'sql_injection', timeMs: start + i * 10 }),
+        securityLine(i, { ip: '45.10.40.77', threat: 'sql_injection', timeMs: start + i * 10 }),
       ),
     );
     const incidents = new IncidentRepository(db, schema);
     await until('the overflow is recorded', async () =>
-      (await incidents.list()).some((i) => i.source === '198.51.100.77'),
+      (await incidents.list()).some((i) => i.source === '45.10.40.77'),
     );
-    const incident = (await incidents.list()).find((i) => i.source === '198.51.100.77');
+    const incident = (await incidents.list()).find((i) => i.source === '45.10.40.77');
     expect(incident?.decisions.map((d) => d.outcome)).to.include('allowlisted');
-    expect(await new DecisionRepository(db, schema).get('ip', '198.51.100.77')).to.equal(undefined);
-    expect(await noAgentDenies('198.51.100.77/32')).to.equal(true);
+    expect(await new DecisionRepository(db, schema).get('ip', '45.10.40.77')).to.equal(undefined);
+    expect(await noAgentDenies('45.10.40.77/32')).to.equal(true);
   });
 
   it('in DryRun records the incident and what it would have decided, and pushes nothing', async () => {
     const start = Date.now();
     await attack(
       Array.from({ length: 10 }, (_, i) =>
-        securityLine(i, { ip: '203.0.113.90', threat: 'xss', timeMs: start + i }),
+        securityLine(i, { ip: '45.10.50.90', threat: 'xss', timeMs: start + i }),
       ),
     );
     const incidents = new IncidentRepository(db, schema);
@@ -289,8 +293,8 @@ describe('threat decisions end to end (operator process, real agents, PostgreSQL
     const [incident] = await incidents.list({ policy: `${namespace}/dry` });
     expect(incident?.mode).to.equal('DryRun');
     expect(incident?.decisions[0]?.outcome).to.equal('dry-run');
-    expect(await new DecisionRepository(db, schema).get('ip', '203.0.113.90')).to.equal(undefined);
-    expect(await noAgentDenies('203.0.113.90/32')).to.equal(true);
+    expect(await new DecisionRepository(db, schema).get('ip', '45.10.50.90')).to.equal(undefined);
+    expect(await noAgentDenies('45.10.50.90/32')).to.equal(true);
   });
 
   it('removes an expired decision from every gateway, and doubles the next one for the same offender', async () => {
@@ -299,22 +303,22 @@ describe('threat decisions end to end (operator process, real agents, PostgreSQL
       const start = Date.now();
       await attack(
         Array.from({ length: 6 }, (_, i) =>
-          securityLine(i, { ip: '203.0.113.66', threat: 'scanner', timeMs: start + i }),
+          securityLine(i, { ip: '45.10.60.66', threat: 'scanner', timeMs: start + i }),
         ),
       );
     };
     await burst();
-    await until('every agent denies 203.0.113.66', () => everyAgentDenies('203.0.113.66/32'));
-    const first = await decisions.get('ip', '203.0.113.66');
-    expect(first?.untilMs! - first?.updatedAtMs!).to.equal(4000);
-    await until('no agent denies 203.0.113.66 once it expired', () => noAgentDenies('203.0.113.66/32'));
+    await until('every agent denies 45.10.60.66', () => everyAgentDenies('45.10.60.66/32'));
+    const first = await decisions.get('ip', '45.10.60.66');
+    expect(first && first.untilMs - first.updatedAtMs).to.equal(4000);
+    await until('no agent denies 45.10.60.66 once it expired', () => noAgentDenies('45.10.60.66/32'));
     await burst();
     await until(
       'the repeat offence is decided',
-      async () => (await decisions.get('ip', '203.0.113.66'))?.offences === 2,
+      async () => (await decisions.get('ip', '45.10.60.66'))?.offences === 2,
     );
-    const second = await decisions.get('ip', '203.0.113.66');
-    expect(second?.untilMs! - second?.updatedAtMs!).to.equal(8000);
+    const second = await decisions.get('ip', '45.10.60.66');
+    expect(second && second.untilMs - second.updatedAtMs).to.equal(8000);
   });
 
   it('keeps the decisions in force through an operator restart', async () => {
@@ -326,7 +330,7 @@ describe('threat decisions end to end (operator process, real agents, PostgreSQL
       const ranges = await operator.metric('gateway_worker_ip_deny_ranges{source="decisions"}');
       return ranges !== undefined && ranges >= 2;
     });
-    expect(await everyAgentDenies('203.0.113.50/32')).to.equal(true);
-    expect(await everyAgentDenies('192.0.2.0/24')).to.equal(true);
+    expect(await everyAgentDenies('45.10.20.50/32')).to.equal(true);
+    expect(await everyAgentDenies('45.10.30.0/24')).to.equal(true);
   });
 });

@@ -239,7 +239,7 @@ describe('threat decisions end to end (operator process, real agents, PostgreSQL
         securityLine(i, { ip: '45.10.20.50', threat: 'sql_injection', timeMs: start + i * 200 }),
       ),
     );
-    await until('every agent denies 45.10.20.50', () => everyAgentDenies('45.10.20.50/32'));
+    await until('every agent denies 45.10.20.50', () => everyAgentDenies('45.10.20.50'));
     const decision = await new DecisionRepository(db, schema).get('ip', '45.10.20.50');
     expect(decision?.scenario).to.equal(`${namespace}/enforce/sqli`);
     expect(decision?.type).to.equal('ban');
@@ -275,7 +275,7 @@ describe('threat decisions end to end (operator process, real agents, PostgreSQL
     const incident = (await incidents.list()).find((i) => i.source === '45.10.40.77');
     expect(incident?.decisions.map((d) => d.outcome)).to.include('allowlisted');
     expect(await new DecisionRepository(db, schema).get('ip', '45.10.40.77')).to.equal(undefined);
-    expect(await noAgentDenies('45.10.40.77/32')).to.equal(true);
+    expect(await noAgentDenies('45.10.40.77')).to.equal(true);
   });
 
   it('in DryRun records the incident and what it would have decided, and pushes nothing', async () => {
@@ -294,7 +294,7 @@ describe('threat decisions end to end (operator process, real agents, PostgreSQL
     expect(incident?.mode).to.equal('DryRun');
     expect(incident?.decisions[0]?.outcome).to.equal('dry-run');
     expect(await new DecisionRepository(db, schema).get('ip', '45.10.50.90')).to.equal(undefined);
-    expect(await noAgentDenies('45.10.50.90/32')).to.equal(true);
+    expect(await noAgentDenies('45.10.50.90')).to.equal(true);
   });
 
   it('removes an expired decision from every gateway, and doubles the next one for the same offender', async () => {
@@ -308,10 +308,10 @@ describe('threat decisions end to end (operator process, real agents, PostgreSQL
       );
     };
     await burst();
-    await until('every agent denies 45.10.60.66', () => everyAgentDenies('45.10.60.66/32'));
+    await until('every agent denies 45.10.60.66', () => everyAgentDenies('45.10.60.66'));
     const first = await decisions.get('ip', '45.10.60.66');
     expect(first && first.untilMs - first.updatedAtMs).to.equal(4000);
-    await until('no agent denies 45.10.60.66 once it expired', () => noAgentDenies('45.10.60.66/32'));
+    await until('no agent denies 45.10.60.66 once it expired', () => noAgentDenies('45.10.60.66'));
     await burst();
     await until(
       'the repeat offence is decided',
@@ -330,7 +330,7 @@ describe('threat decisions end to end (operator process, real agents, PostgreSQL
       const ranges = await operator.metric('gateway_worker_ip_deny_ranges{source="decisions"}');
       return ranges !== undefined && ranges >= 2;
     });
-    expect(await everyAgentDenies('45.10.20.50/32')).to.equal(true);
+    expect(await everyAgentDenies('45.10.20.50')).to.equal(true);
     expect(await everyAgentDenies('45.10.30.0/24')).to.equal(true);
   });
 });

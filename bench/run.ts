@@ -17,6 +17,8 @@ import { routesPushBenchmark } from './routes-push.bench.js';
 import { runtimeBenchmark } from './runtime.bench.js';
 import { telemetryIngestBenchmark } from './telemetry-ingest.bench.js';
 import { telemetryBenchmark } from './telemetry.bench.js';
+import { threatCorrelationBenchmark } from './threats-correlation.bench.js';
+import { threatsBenchmark } from './threats.bench.js';
 import { wafBenchmark } from './waf.bench.js';
 
 /** These need no API server; the control plane is started only for the others. */
@@ -29,6 +31,8 @@ const standalone = {
   'telemetry-ingest': telemetryIngestBenchmark,
   dbops: dbopsBenchmark,
   notify: notifyBenchmark,
+  // Feeds (threats.bench.ts) and correlation (threats-correlation.bench.ts) in one section.
+  threats: async () => [...(await threatsBenchmark()), '', ...(await threatCorrelationBenchmark())],
 } as const;
 /** These run the whole operator in this process against the control plane, with the product's CRDs. */
 const benchmarks = {

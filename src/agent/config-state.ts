@@ -12,6 +12,7 @@ import { ChallengeTable } from './acme-challenges.js';
 import type { Delta } from './chunk-assembler.js';
 import type { ConfigWriter } from './config-writer.js';
 import { CONFIG_WRITERS } from './config-writers.js';
+import { IpListsFile } from './ip-lists-file.js';
 import { Serial } from './serial.js';
 import { configVersion } from './versioning.js';
 import { WAF_RULES_FILE } from './waf-rules.js';
@@ -43,7 +44,7 @@ export class ConfigState {
     dir: string,
     private readonly logger: Logger,
   ) {
-    const context = { dir, challenges: this.challenges };
+    const context = { dir, challenges: this.challenges, ipLists: new IpListsFile(dir, logger) };
     this.writers = new Map(
       SYNCED_TYPES.map((t) => [ResourceType[t.proto], CONFIG_WRITERS[t.name](context)] as const),
     );

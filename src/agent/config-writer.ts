@@ -9,6 +9,7 @@ import { parse } from 'yaml';
 import type { ResourceError } from '../generated/gateway/worker/v1/agent.js';
 import type { Resource } from '../generated/gateway/worker/v1/resources.js';
 import type { ChallengeTable } from './acme-challenges.js';
+import type { IpListsFile } from './ip-lists-file.js';
 
 export type Checked = { readonly errors: ResourceError[] } | { readonly write: () => Promise<void> };
 
@@ -22,10 +23,14 @@ export interface ConfigWriter {
   check(version: string, resources: readonly Resource[]): Checked;
 }
 
-/** What a writer may use: the agent's folder, and the table its HTTP server answers challenges from. */
+/**
+ * What a writer may use: the agent's folder, the table its HTTP server answers challenges from,
+ * and waf-ip-lists.yaml, which two types (waf, ip-deny) write parts of.
+ */
 export interface WriterContext {
   readonly dir: string;
   readonly challenges: ChallengeTable;
+  readonly ipLists: IpListsFile;
 }
 
 export type ConfigWriterFactory = (context: WriterContext) => ConfigWriter;

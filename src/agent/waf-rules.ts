@@ -190,7 +190,9 @@ export interface WafFile {
 export function buildWafFiles(
   version: string,
   resources: readonly { readonly name: string; readonly payload: Uint8Array }[],
-): { errors: ResourceError[] } | { files: WafFile[] } {
+):
+  | { errors: ResourceError[] }
+  | { files: WafFile[]; lists: { readonly allow: readonly string[]; readonly deny: readonly string[] } } {
   const errors: ResourceError[] = [];
   const resourceOf = new Map<string, string>();
   const sets = resources.flatMap((r) => {
@@ -220,6 +222,7 @@ export function buildWafFiles(
       { file: WAF_IP_LISTS_FILE, content: renderIpListsYaml(version, merged.ipAllowList, merged.ipDenyList) },
       { file: WAF_RULES_FILE, content: renderWafRulesYaml({ version, rules: merged.rules }) },
     ],
+    lists: { allow: merged.ipAllowList, deny: merged.ipDenyList },
   };
 }
 

@@ -8,6 +8,8 @@ import { createLogger } from '../runtime/logger.js';
 import { runAgent } from './agent.js';
 import { runAnalytics } from './analytics.js';
 import { runAudit } from './audit.js';
+import { runDecisions } from './decisions.js';
+import { runIncidents } from './incidents.js';
 import { runBackup } from './backup.js';
 import { runDb } from './db.js';
 import { runJobs } from './jobs.js';
@@ -70,6 +72,8 @@ async function run(
   if (command === 'audit') return runAudit(args, env, out);
   if (command === 'analytics') return runAnalytics(args, env, out);
   if (command === 'notify') return runNotify(args, env, out);
+  if (command === 'decisions') return runDecisions(args, env, out);
+  if (command === 'incidents') return runIncidents(args, env, out);
   if (args.length === 1 && (args[0] === '--help' || args[0] === '-h')) {
     out.stdout(usage(configKeys));
     return 0;

@@ -55,6 +55,8 @@ import { TelemetryIngest } from '../telemetry/ingest/telemetry-ingest.js';
 import { storeSettings } from '../storage/connection-settings.js';
 import { registerJobKinds } from './job-kinds.js';
 import { telemetryComponents, type Telemetry } from './telemetry.js';
+import { threatPolicyComponents } from './threat-policies.js';
+import { threatComponents } from './threats.js';
 
 /** The Lease the replicas campaign for, in POD_NAMESPACE. */
 export const LEASE_NAME = 'gateway-worker-leader';
@@ -184,6 +186,17 @@ export function buildOperator(config: Config, logger: Logger, deps: OperatorDeps
     registry,
     workers: config.queueWorkers,
   };
+  // Threat feeds, allowlists and the deny lists every source publishes through.
+  const threats = threatComponents({ ...shared, store, schema });
+  manager.add(threats.allowlistController);
+  const policies = threatPolicyComponents({
+    ...shared,
+    store,
+    schema,
+    denyLists: threats.denyLists,
+    securityEvents: telemetry.securityEvents,
+  });
+  manager.add(policies.correlator);
   // One per kind that publishes a pushed type (domain/snapshot/pushed-types.ts).
   const controllers: Record<PublishingKind, Component & Partial<Pick<Controller, 'initialPass'>>> = {
     Certificate: certificateController({
@@ -199,6 +212,8 @@ export function buildOperator(config: Config, logger: Logger, deps: OperatorDeps
     }),
     WafRuleSet: wafRuleSetController(shared),
     RouteConfig: routeConfigController({ ...shared, onServing: telemetry.routes.update }),
+    ThreatFeed: threats.feedController,
+    ThreatPolicy: policies.controller,
   };
   for (const [kind, controller] of Object.entries(controllers)) {
     manager.add(controller);

@@ -14,6 +14,9 @@ export const COMMANDS = {
   analytics: 'traffic analytics as tables: analytics top|latency',
   db: "the gateway's database: db plan|repair (migrations), db backups|restore",
   notify: 'send a test message through a NotificationChannel: notify test CHANNEL [-n NAMESPACE]',
+  decisions:
+    'list, add and delete threat decisions (bans) pushed to every gateway: decisions list|add|delete',
+  incidents: 'incidents ThreatPolicy scenarios opened: incidents list|show',
 } as const;
 
 export type CommandName = keyof typeof COMMANDS;

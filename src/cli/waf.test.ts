@@ -4,6 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { GATEWAY_RULES_FILE, WAF_FIXTURES } from '../../test/fixtures/waf/paths.js';
+import { IpListsFile } from '../agent/ip-lists-file.js';
+import { rangesOf } from '../domain/threats/reserved.js';
+import { silentLogger } from '../runtime/logger.js';
 import { main, type Output } from './main.js';
 
 async function run(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -108,6 +111,50 @@ describe('gateway-worker waf (CLI)', () => {
     expect(await run('waf', 'test', '-f', conflict)).to.deep.include({
       code: 1,
       stderr: `${conflict}: rule "r1" is defined differently in shop/a and shop/b; rename one of them, or make both definitions identical so that it is applied once\n`,
+    });
+  });
+
+  it("denies what a gateway's waf-ip-lists.yaml denies, threat-feed lists included (--ip-lists)", async () => {
+    const agentDir = await mkdtemp(join(dir, 'agent-'));
+    await new IpListsFile(agentDir, silentLogger).writeIpDeny(
+      'v1',
+      rangesOf(['45.8.84.0/22', '2a0e:1c80::/29']),
+    );
+    const requests = await file(
+      'feed.jsonl',
+      '{"uri":"/","ip":"45.8.85.1"}\n{"uri":"/","ip":"45.8.88.1"}\n{"uri":"/","ip":"2a0e:1c80::7"}\n',
+    );
+    const actions = (stdout: string) =>
+      stdout
+        .trimEnd()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as { action: string }).action);
+    const base = await file('base.yaml', manifest('a', oneRule('/never')));
+    const withLists = await run(
+      'waf',
+      'test',
+      '-f',
+      base,
+      '--requests',
+      requests,
+      '--ip-lists',
+      join(agentDir, 'waf-ip-lists.yaml'),
+    );
+    expect(withLists.code, withLists.stderr).to.equal(0);
+    expect(actions(withLists.stdout)).to.deep.equal(['block', 'allow', 'block']);
+    expect(actions((await run('waf', 'test', '-f', base, '--requests', requests)).stdout)).to.deep.equal([
+      'allow',
+      'allow',
+      'allow',
+    ]);
+    const plain = await file('drop.txt', '; Spamhaus DROP\n45.8.84.0/22 ; SBL633890\n');
+    expect(
+      actions((await run('waf', 'test', '-f', base, '--requests', requests, '--ip-lists', plain)).stdout),
+    ).to.deep.equal(['block', 'allow', 'allow']);
+    const bad = await file('bad.txt', '45.8.84.0/22\nnot-an-address\n');
+    expect(await run('waf', 'test', '-f', base, '--requests', requests, '--ip-lists', bad)).to.deep.include({
+      code: 1,
+      stderr: `${bad}: line 2 is not an address or CIDR (expected waf-ip-lists.yaml or one address or CIDR per line)\n`,
     });
   });
 

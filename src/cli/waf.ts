@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { basename, extname } from 'node:path';
-import { stringify } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { API_VERSION } from '../api/v1alpha1/index.js';
 import { DNS_SUBDOMAIN, matches } from '../api/v1alpha1/checks/names.js';
 import {
@@ -23,11 +23,12 @@ import {
   type WafRequest,
   type WafRuleSetSpecInput,
 } from '../domain/waf/index.js';
+import { parseCidr } from '../domain/threats/cidrs.js';
 import { readDocuments } from '../validate/documents.js';
 import type { Output } from './main.js';
 
 const USAGE = [
-  'Usage: gateway-worker waf test -f FILE [--requests FILE|-]',
+  'Usage: gateway-worker waf test -f FILE [--requests FILE|-] [--ip-lists FILE]',
   '       gateway-worker waf import FILE [--name NAME] [--namespace NAMESPACE]',
   '',
   'test    compiles the WafRuleSets in FILE as the operator does (several are merged in priority',
@@ -36,13 +37,21 @@ const USAGE = [
   '        {"method":"GET","uri":"/search?q=1","headers":{"User-Agent":"curl"},"ip":"203.0.113.7"},',
   '        and prints one JSON decision per line. Exit code 1 when a rule set is invalid (the',
   '        problems go to stderr), a test fails or a request line is not a request.',
+  "        With --ip-lists, a gateway's waf-ip-lists.yaml (as the agent writes it, with the IP",
+  '        deny lists of ThreatFeeds) or a file of one address or CIDR per line ("#" comments):',
+  '        its ip_blacklist (or lines) are denied and its ip_whitelist allowed, as on the gateway.',
   "import  turns the gateway's own rule file (waf-rules.yaml) into a WafRuleSet manifest on",
   '        stdout; NAME defaults to the file name.',
   '',
 ].join('\n');
 
 type Parsed =
-  | { readonly command: 'test'; readonly manifest: string; readonly requests: string | undefined }
+  | {
+      readonly command: 'test';
+      readonly manifest: string;
+      readonly requests: string | undefined;
+      readonly ipLists: string | undefined;
+    }
   | { readonly command: 'import'; readonly file: string; readonly name?: string; readonly namespace?: string }
   | { readonly help: true }
   | { readonly error: string };
@@ -57,6 +66,7 @@ function parseArgs(args: readonly string[]): Parsed {
     '-f': 'file',
     '--filename': 'file',
     '--requests': 'requests',
+    '--ip-lists': 'ipLists',
     '--name': 'name',
     '--namespace': 'namespace',
     '-n': 'namespace',
@@ -79,13 +89,13 @@ function parseArgs(args: readonly string[]): Parsed {
     const manifest = options.get('file');
     if (manifest === undefined) return { error: 'test needs the manifest: -f FILE' };
     if (positional.length > 0 || options.has('name') || options.has('namespace')) {
-      return { error: 'test takes -f FILE and --requests FILE only' };
+      return { error: 'test takes -f FILE, --requests FILE and --ip-lists FILE only' };
     }
-    return { command, manifest, requests: options.get('requests') };
+    return { command, manifest, requests: options.get('requests'), ipLists: options.get('ipLists') };
   }
   const [file, ...extra] = positional;
   if (file === undefined) return { error: 'import needs the rule file: import FILE' };
-  if (extra.length > 0 || options.has('file') || options.has('requests')) {
+  if (extra.length > 0 || options.has('file') || options.has('requests') || options.has('ipLists')) {
     return { error: 'import takes FILE, --name and --namespace only' };
   }
   const name = options.get('name') ?? basename(file, extname(file)).toLowerCase();
@@ -108,7 +118,7 @@ export function runWaf(args: readonly string[], out: Output): number {
   }
   try {
     return parsed.command === 'test'
-      ? runTest(parsed.manifest, parsed.requests, out)
+      ? runTest(parsed.manifest, parsed.requests, parsed.ipLists, out)
       : runImport(parsed.file, parsed.name ?? '', parsed.namespace, out);
   } catch (error) {
     if (error instanceof UnreadableFile) {
@@ -171,7 +181,12 @@ function ruleSets(path: string, out: Output): Source[] | undefined {
   return ok ? sources : undefined;
 }
 
-function runTest(manifest: string, requestsPath: string | undefined, out: Output): number {
+function runTest(
+  manifest: string,
+  requestsPath: string | undefined,
+  ipListsPath: string | undefined,
+  out: Output,
+): number {
   const sources = ruleSets(manifest, out);
   if (!sources) return 1;
   const compiled: CompiledRuleSet[] = [];
@@ -198,7 +213,20 @@ function runTest(manifest: string, requestsPath: string | undefined, out: Output
     return 1;
   }
   if (requestsPath !== undefined) {
-    const evaluator = createEvaluator(bundle);
+    const lists = ipListsPath === undefined ? undefined : readIpLists(ipListsPath);
+    if (typeof lists === 'string') {
+      out.stderr(`${ipListsPath ?? ''}: ${lists}\n`);
+      return 1;
+    }
+    const evaluator = createEvaluator(
+      lists
+        ? {
+            ...bundle,
+            ipAllowList: [...bundle.ipAllowList, ...lists.allow],
+            ipDenyList: [...bundle.ipDenyList, ...lists.deny],
+          }
+        : bundle,
+    );
     try {
       read(requestsPath)
         .split('\n')
@@ -218,6 +246,43 @@ function runTest(manifest: string, requestsPath: string | undefined, out: Output
     }
   }
   return failed ? 1 : 0;
+}
+
+/**
+ * The IP lists a gateway applies besides the rule sets' own: the agent's waf-ip-lists.yaml (the
+ * WAF's lists merged with the ip-deny lists of threat feeds and decisions), or a plain list.
+ */
+function readIpLists(path: string): { allow: string[]; deny: string[] } | string {
+  const text = read(path);
+  let value: unknown;
+  try {
+    value = parse(text);
+  } catch {
+    value = undefined;
+  }
+  if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
+    const { ip_whitelist: allow, ip_blacklist: deny } = value as Record<string, unknown>;
+    const strings = (list: unknown): string[] | undefined =>
+      list === undefined || list === null
+        ? []
+        : Array.isArray(list) && list.every((v) => typeof v === 'string')
+          ? list
+          : undefined;
+    const [a, d] = [strings(allow), strings(deny)];
+    if (!a || !d) return 'ip_whitelist and ip_blacklist must be lists of addresses or CIDRs';
+    return { allow: a, deny: d };
+  }
+  const deny: string[] = [];
+  const bad: number[] = [];
+  text.split('\n').forEach((raw, i) => {
+    const line = raw.replace(/[#;].*/, '').trim();
+    if (line === '') return;
+    if (parseCidr(line)) deny.push(line);
+    else bad.push(i + 1);
+  });
+  if (bad.length > 0)
+    return `line ${bad.slice(0, 5).join(', ')} is not an address or CIDR (expected waf-ip-lists.yaml or one address or CIDR per line)`;
+  return { allow: [], deny };
 }
 
 /** A request line, or why it is not one. */

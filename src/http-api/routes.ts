@@ -11,6 +11,7 @@ import { listGateways, type GatewaySources } from './gateways-view.js';
 import { jobRequest } from './job-body.js';
 import { boolean, duration, integer, namespaceName, oneOf, resolveTime, text, time } from './query.js';
 import { ApiProblem, ApiResponse, route, type Route } from './route.js';
+import { decisionsView, incidentView, incidentsView } from './threats-view.js';
 import { auditView, jobCall, topView, trafficView, type TelemetrySources } from './telemetry-view.js';
 
 export interface ApiSources {
@@ -119,6 +120,39 @@ export function apiRoutes(sources: ApiSources): Route[] {
           ...(query.namespace === undefined ? {} : { namespace: query.namespace }),
           ...(query.name === undefined ? {} : { name: query.name }),
         }),
+    }),
+    route({
+      method: 'GET',
+      path: '/api/v1/incidents',
+      verb: 'list',
+      resource: 'incidents',
+      query: {
+        since: time({ default: { agoMs: 86_400_000 } }),
+        policy: text({ maxLength: 507, description: 'a ThreatPolicy as namespace/name' }),
+        limit: integer({ min: 1, max: 1000, default: 100 }),
+      },
+      handler: ({ query }) =>
+        incidentsView(telemetry, {
+          sinceMs: resolveTime(query.since, telemetry.now()),
+          limit: query.limit,
+          ...(query.policy === undefined ? {} : { policy: query.policy }),
+        }),
+    }),
+    route({
+      method: 'GET',
+      path: '/api/v1/incidents/:id',
+      verb: 'get',
+      resource: 'incidents',
+      scope: ({ params }) => ({ name: params.id }),
+      handler: ({ params }) => incidentView(telemetry, params.id),
+    }),
+    route({
+      method: 'GET',
+      path: '/api/v1/decisions',
+      verb: 'list',
+      resource: 'decisions',
+      query: { all: boolean() },
+      handler: ({ query }) => decisionsView(telemetry, query.all === true),
     }),
     route({
       method: 'GET',

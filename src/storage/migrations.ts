@@ -361,6 +361,89 @@ export const MIGRATIONS: readonly Migration[] = [
       );`,
     ],
   },
+  {
+    version: 500,
+    name: 'threat feeds',
+    statements: (s) => [
+      // Per ThreatFeed: its last attempt, and the list in service with the validators (ETag,
+      // Last-Modified) of the download it came from. The leader schedules refreshes from here,
+      // so a new leader neither refetches too early nor forgets a failure.
+      `
+      CREATE TABLE ${s}.threat_feeds (
+        feed text PRIMARY KEY,
+        -- The ThreatFeed's uid: a feed deleted and created again under its name starts afresh.
+        uid text NOT NULL,
+        -- Hash of the settings that decide what is downloaded (URL, format, auth header) at the
+        -- last attempt; list_source_hash is that of the list in service.
+        source_hash text NOT NULL,
+        last_attempt_at timestamptz,
+        failures integer NOT NULL DEFAULT 0 CHECK (failures >= 0),
+        last_reason text,
+        last_message text,
+        list_version text,
+        list_source_hash text,
+        etag text,
+        last_modified text,
+        entries integer,
+        reserved_entries integer,
+        ranges integer,
+        last_refresh_at timestamptz,
+        last_change_at timestamptz,
+        updated_at timestamptz NOT NULL
+      );`,
+      // The list in service, as binary range lists (docs/threats.md) in base64: a million ranges
+      // are about 11 MB. One row per feed, replaced only when the list changes.
+      `
+      CREATE TABLE ${s}.threat_feed_lists (
+        feed text PRIMARY KEY REFERENCES ${s}.threat_feeds (feed) ON DELETE CASCADE,
+        version text NOT NULL,
+        v4 text NOT NULL,
+        v6 text NOT NULL
+      );`,
+    ],
+  },
+  {
+    version: 510,
+    name: 'threat decisions and incidents',
+    statements: (s) => [
+      // One row per (scope, value), ever: a new decision on the same value updates it (merged,
+      // never duplicated), and an expired row stays as the offender's history for escalation.
+      `
+      CREATE TABLE ${s}.threat_decisions (
+        scope text NOT NULL CHECK (scope IN ('ip', 'range')),
+        value text NOT NULL,
+        type text NOT NULL CHECK (type IN ('ban', 'rate_limit')),
+        origin text NOT NULL,
+        scenario text NOT NULL,
+        reason text NOT NULL,
+        offences integer NOT NULL DEFAULT 1 CHECK (offences >= 1),
+        created_at timestamptz NOT NULL,
+        updated_at timestamptz NOT NULL,
+        until timestamptz NOT NULL,
+        PRIMARY KEY (scope, value)
+      );`,
+      `CREATE INDEX threat_decisions_until ON ${s}.threat_decisions (until);`,
+      `
+      CREATE TABLE ${s}.threat_incidents (
+        id bigserial PRIMARY KEY,
+        policy text NOT NULL,
+        scenario text NOT NULL,
+        source text NOT NULL,
+        mode text NOT NULL,
+        first_seen timestamptz NOT NULL,
+        last_seen timestamptz NOT NULL,
+        events bigint NOT NULL,
+        overflows integer NOT NULL DEFAULT 1,
+        -- JSON: sample events, hosts, routes, and the decisions taken (or, in DryRun, that would have been).
+        samples text NOT NULL,
+        hosts text NOT NULL,
+        routes text NOT NULL,
+        decisions text NOT NULL
+      );`,
+      `CREATE INDEX threat_incidents_open ON ${s}.threat_incidents (scenario, source, last_seen);`,
+      `CREATE INDEX threat_incidents_last_seen ON ${s}.threat_incidents (last_seen);`,
+    ],
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);

@@ -51,6 +51,9 @@ describe('v1alpha1 CRDs', () => {
       ['DatabaseMaintenance', 'databasemaintenances', 'gwdbmaint', 'gateway-worker', 'Namespaced'],
       ['NotificationChannel', 'notificationchannels', 'gwchannel', 'gateway-worker', 'Namespaced'],
       ['NotificationPolicy', 'notificationpolicies', 'gwpolicy', 'gateway-worker', 'Namespaced'],
+      ['ThreatFeed', 'threatfeeds', 'gwfeed', 'gateway-worker', 'Namespaced'],
+      ['ThreatAllowlist', 'threatallowlists', 'gwallow', 'gateway-worker', 'Namespaced'],
+      ['ThreatPolicy', 'threatpolicies', 'gwthreat', 'gateway-worker', 'Namespaced'],
     ]);
     for (const kind of KINDS) {
       const [version] = crdFor(kind).spec.versions;
@@ -72,6 +75,9 @@ describe('v1alpha1 CRDs', () => {
       'Ready,Mode,Findings,Applied,Last Run,Age',
       'Type,Ready,Sent,Dead,Last Sent,Age',
       'Ready,Groups,Last Notified,Age',
+      'Ready,Degraded,Entries,Ranges,Last Refresh,Synced,Age',
+      'Ready,Entries,Age',
+      'Ready,Mode,Decisions,Incidents 24h,Last Triggered,Age',
     ]);
     const synced = KINDS.flatMap((k) => k.printerColumns.filter((c) => c.name === 'Synced'));
     for (const column of synced) expect(column.jsonPath).to.equal('.status.gateways.summary');

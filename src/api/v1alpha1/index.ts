@@ -9,6 +9,9 @@ import { databaseMaintenanceKind } from './databasemaintenance.js';
 import { databaseMigrationKind } from './databasemigration.js';
 import { databaseRetentionKind } from './databaseretention.js';
 import { routeConfigKind } from './routeconfig.js';
+import { threatAllowlistKind } from './threatallowlist.js';
+import { threatFeedKind } from './threatfeed.js';
+import { threatPolicyKind } from './threatpolicy.js';
 import { wafRuleSetKind } from './wafruleset.js';
 import { notificationChannelKind } from './notificationchannel.js';
 import { notificationPolicyKind } from './notificationpolicy.js';
@@ -43,9 +46,19 @@ export type {
   DatabaseMaintenanceSpec,
   DatabaseMaintenanceStatus,
 } from './databasemaintenance.js';
+export { threatAllowlistKind, threatFeedKind, threatPolicyKind };
 export { keySize, type Certificate, type CertificateSpec, type CertificateStatus } from './certificate.js';
 export type { WafRuleSet, WafRuleSetSpec, WafRuleSetStatus, WafRule, WafCondition } from './wafruleset.js';
 export type { RouteConfig, RouteConfigSpec, RouteConfigStatus, Route, Backend } from './routeconfig.js';
+export type { ThreatFeed, ThreatFeedSpec, ThreatFeedStatus } from './threatfeed.js';
+export type { ThreatAllowlist, ThreatAllowlistSpec, ThreatAllowlistStatus } from './threatallowlist.js';
+export { ALLOWLIST_CONFIGMAP_LABEL } from './threatallowlist.js';
+export type {
+  ThreatPolicy,
+  ThreatPolicySpec,
+  ThreatPolicyStatus,
+  ThreatScenarioSpec,
+} from './threatpolicy.js';
 export {
   CHANNEL_TYPES,
   type ChannelType,
@@ -76,6 +89,9 @@ export const KINDS: readonly KindDefinition[] = [
   databaseMaintenanceKind,
   notificationChannelKind,
   notificationPolicyKind,
+  threatFeedKind,
+  threatAllowlistKind,
+  threatPolicyKind,
 ];
 
 /** For KubeClient and informers: `client.get<Certificate>(CertificateResource, ns, name)`. */
@@ -89,6 +105,9 @@ export const DatabaseBackupResource = databaseBackupKind.resource;
 export const DatabaseMaintenanceResource = databaseMaintenanceKind.resource;
 export const NotificationChannelResource = notificationChannelKind.resource;
 export const NotificationPolicyResource = notificationPolicyKind.resource;
+export const ThreatFeedResource = threatFeedKind.resource;
+export const ThreatAllowlistResource = threatAllowlistKind.resource;
+export const ThreatPolicyResource = threatPolicyKind.resource;
 
 export function kindNamed(kind: string): KindDefinition | undefined {
   return KINDS.find((k) => k.kind === kind);

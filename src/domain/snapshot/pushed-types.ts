@@ -48,6 +48,20 @@ export const PUSHED_TYPES = [
     rbac: [configMaps('compiled WafRuleSet revisions')],
   },
   {
+    // IP deny lists from threat feeds (and, later, decisions), in shards of sorted ranges: a
+    // feed of a million entries cannot ride in a WafRuleSet's 1,024-entry list. The agent writes
+    // them into waf-ip-lists.yaml beside the WAF's own lists.
+    name: 'ip-deny',
+    transport: 'SyncConfig',
+    proto: 'RESOURCE_TYPE_IP_DENY_LIST',
+    publishedBy: ['ThreatFeed', 'ThreatPolicy'],
+    waitsFor: [],
+    rbac: [
+      { apiGroup: '', resources: ['secrets'], verbs: ['get'], why: 'ThreatFeed auth headers' },
+      { apiGroup: '', resources: ['configmaps'], verbs: READ, why: 'ThreatAllowlist entries in ConfigMaps' },
+    ],
+  },
+  {
     name: 'routes',
     transport: 'SyncConfig',
     proto: 'RESOURCE_TYPE_ROUTES',

@@ -48,3 +48,10 @@ export function celString(pattern: string): string {
   if (!pattern.includes('"')) return `r"${pattern}"`;
   throw new Error(`pattern ${pattern} has both quote characters`);
 }
+
+/**
+ * Where a JSON threat feed keeps its addresses: keys separated by dots, `[*]` for every item of
+ * an array and `[N]` for one, optionally after `$`: `data[*].ipAddress`, `$[*].cidr`, `cidr`.
+ */
+export const JSON_PATH =
+  '^\\$?(\\.?[A-Za-z_][A-Za-z0-9_-]*|\\[(\\*|[0-9]+)\\])(\\.[A-Za-z_][A-Za-z0-9_-]*|\\[(\\*|[0-9]+)\\])*$';

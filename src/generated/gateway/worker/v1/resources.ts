@@ -20,6 +20,12 @@ export enum ResourceType {
   RESOURCE_TYPE_ROUTES = 2,
   /** RESOURCE_TYPE_ACME_CHALLENGES - ACME HTTP-01 challenge tokens the agent serves under /.well-known/acme-challenge/. */
   RESOURCE_TYPE_ACME_CHALLENGES = 3,
+  /**
+   * RESOURCE_TYPE_IP_DENY_LIST - One shard of an IP deny list (threat feeds, decisions): sorted address ranges in the binary
+   * range-list format of docs/threats.md. The agent unites every shard and writes the result to
+   * ip_blacklist in waf-ip-lists.yaml, beside the deny lists of the WAF rules.
+   */
+  RESOURCE_TYPE_IP_DENY_LIST = 4,
   UNRECOGNIZED = -1,
 }
 
@@ -37,6 +43,9 @@ export function resourceTypeFromJSON(object: any): ResourceType {
     case 3:
     case "RESOURCE_TYPE_ACME_CHALLENGES":
       return ResourceType.RESOURCE_TYPE_ACME_CHALLENGES;
+    case 4:
+    case "RESOURCE_TYPE_IP_DENY_LIST":
+      return ResourceType.RESOURCE_TYPE_IP_DENY_LIST;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -54,6 +63,8 @@ export function resourceTypeToJSON(object: ResourceType): string {
       return "RESOURCE_TYPE_ROUTES";
     case ResourceType.RESOURCE_TYPE_ACME_CHALLENGES:
       return "RESOURCE_TYPE_ACME_CHALLENGES";
+    case ResourceType.RESOURCE_TYPE_IP_DENY_LIST:
+      return "RESOURCE_TYPE_IP_DENY_LIST";
     case ResourceType.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
@@ -66,7 +77,10 @@ export interface Resource {
   name: string;
   /** Content hash of payload. */
   version: string;
-  /** The resource's content; its media type depends on the resource type (JSON). */
+  /**
+   * The resource's content; its media type depends on the resource type (JSON, or for
+   * RESOURCE_TYPE_IP_DENY_LIST a binary range list).
+   */
   payload: Buffer;
 }
 

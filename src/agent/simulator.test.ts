@@ -1,8 +1,8 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
+import { freePort } from '../envtest/ports.js';
 import { ResourceType } from '../generated/gateway/worker/v1/resources.js';
 import {
   SyncSession,
@@ -13,15 +13,6 @@ import {
   wafRule,
 } from '../../test/support/agent-fixtures.js';
 import { startSimulatedGateways, type SimulatedGateways } from './simulator.js';
-
-/** A port free on loopback now, to give every simulated gateway the same one, as pods have. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 describe('simulated gateways', () => {
   let root: string;

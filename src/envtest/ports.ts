@@ -3,7 +3,9 @@ import { createServer } from 'node:net';
 /** A port that was free on 127.0.0.1 a moment ago; the caller binds it next. */
 export async function freePort(host = '127.0.0.1'): Promise<number> {
   return new Promise((resolve, reject) => {
-    const server = createServer();
+    // A client still retrying a port a stopped server had can connect in the moment we hold it:
+    // a socket left open would delay close() forever and keep the process alive.
+    const server = createServer((socket) => socket.destroy());
     server.unref();
     server.on('error', reject);
     server.listen(0, host, () => {

@@ -2,6 +2,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
+import { freePort } from '../envtest/ports.js';
 import { fetchFeed, type FeedRequest } from './feed-fetch.js';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
@@ -129,10 +130,7 @@ describe('downloading a threat feed', () => {
   });
 
   it('reports a server that is not there without quoting the URL', async () => {
-    const closed = createServer();
-    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
-    const { port } = closed.address() as AddressInfo;
-    await new Promise((resolve) => closed.close(resolve));
+    const port = await freePort();
     const response = await fetchFeed({
       url: `http://127.0.0.1:${port}/drop.txt?key=abc`,
       timeoutMs: 2_000,

@@ -3,12 +3,12 @@
  * fresh namespace of the shared control plane, with N simulated gateway pods it discovers and
  * pushes to over mTLS: the setup of every controller's end-to-end test.
  */
-import { createServer } from 'node:net';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { buildOperator } from '../../src/cli/operator.js';
 import { loadConfig, type Config } from '../../src/config/index.js';
 import { KubeClient } from '../../src/runtime/kube/client.js';
 import { CoreTypes } from '../../src/runtime/kube/resource.js';
+import { freePort } from '../../src/envtest/ports.js';
 import { silentLogger } from '../../src/runtime/logger.js';
 import type { Operator } from '../../src/runtime/operator.js';
 import { startGatewayPods, type GatewayPods } from './gateway-pods.js';
@@ -27,16 +27,6 @@ export interface OperatorHarness {
    */
   restartOperator(meanwhile?: () => Promise<void>): Promise<void>;
   stop(): Promise<void>;
-}
-
-/** A port free on 127.0.0.1, and so almost surely on the 127.0.0.x the gateways use. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
 }
 
 export async function startOperatorHarness(

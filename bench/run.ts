@@ -7,6 +7,7 @@ import { startCluster } from '../src/envtest/cluster.js';
 import { FIXTURE_CRDS, PRODUCT_CRDS } from '../test/support/shared-cluster.js';
 import { stopSharedPostgres } from '../test/support/shared-postgres.js';
 import { certificatesBenchmark } from './certificates.bench.js';
+import { footprintBenchmark } from './footprint.bench.js';
 import { jobsBenchmark } from './jobs.bench.js';
 import { objectWriteBenchmark } from './object-write.bench.js';
 import { pushBenchmark } from './push.bench.js';
@@ -28,6 +29,7 @@ const benchmarks = {
   certificates: certificatesBenchmark,
   'routes-push': routesPushBenchmark,
   'object-write': objectWriteBenchmark,
+  footprint: footprintBenchmark,
 } as const;
 const wanted = process.argv.slice(2);
 const selected = (name: string): boolean => wanted.length === 0 || wanted.includes(name);

@@ -111,6 +111,15 @@ export class CliProcess {
     return new CliProcess(name, child, probeFile, logFile);
   }
 
+  /** The last lines of its output, for an error message. */
+  logTail(lines = 20): string {
+    return readFileSync(this.logFile, 'utf8').split('\n').slice(-lines).join('\n');
+  }
+
+  get running(): boolean {
+    return !this.exited;
+  }
+
   get pid(): number {
     return this.child.pid ?? -1;
   }

@@ -10,7 +10,8 @@
  * the benchmark's PostgreSQL (DATABASE_URL); a second, short run starts the operator idle with the
  * embedded store (the default without DATABASE_URL). FOOTPRINT_NODE_OPTIONS adds V8 flags to both
  * processes (e.g. --max-semi-space-size=2); FOOTPRINT_SNAPSHOT_DIR writes a heap snapshot of each
- * process at each phase there.
+ * process at each phase there; FOOTPRINT_CLI runs a CLI already built (bin/, dist/, package.json)
+ * instead of building src/.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -51,9 +52,9 @@ const AGENT_HOST = '127.0.0.2';
 
 const nodeArgs = (): string[] => (process.env.FOOTPRINT_NODE_OPTIONS ?? '').split(/\s+/).filter(Boolean);
 
-async function untilReady(port: number, what: string, timeoutMs = 120_000): Promise<void> {
+async function untilReady(port: number, what: CliProcess, timeoutMs = 180_000): Promise<void> {
   const deadline = performance.now() + timeoutMs;
-  while (performance.now() < deadline) {
+  while (performance.now() < deadline && what.running) {
     const ok = await fetch(`http://127.0.0.1:${port}/ready`).then(
       (r) => r.ok,
       () => false,
@@ -61,7 +62,8 @@ async function untilReady(port: number, what: string, timeoutMs = 120_000): Prom
     if (ok) return;
     await sleep(200);
   }
-  throw new Error(`${what} was not ready within ${timeoutMs / 1000} s`);
+  const status = what.running ? `not ready within ${timeoutMs / 1000} s` : 'exited';
+  throw new Error(`${what.name}: ${status}; its output ends with:\n${what.logTail()}`);
 }
 
 async function create(client: KubeClient, type: ResourceType, obj: KubeObject): Promise<void> {
@@ -130,7 +132,7 @@ async function run(cluster: Cluster, root: string, dir: string): Promise<Rows> {
   );
   let agent: CliProcess | undefined;
   try {
-    await untilReady(ports.http, 'the operator');
+    await untilReady(ports.http, operator);
     const tls = await agentTlsFromOperator(client, namespace);
     const files = { ca: join(dir, 'ca.crt'), cert: join(dir, 'tls.crt'), key: join(dir, 'tls.key') };
     writeFileSync(files.ca, tls.caPem);
@@ -249,7 +251,7 @@ async function run(cluster: Cluster, root: string, dir: string): Promise<Rows> {
     );
     let embeddedIdle: Memory;
     try {
-      await untilReady(embeddedPorts.http, 'the operator with the embedded store');
+      await untilReady(embeddedPorts.http, embedded);
       await sleep(SETTLE_MS);
       embeddedIdle = await embedded.memory();
       await embedded.snapshot('embedded-idle');
@@ -273,7 +275,8 @@ const peak = (p: Peak): string =>
 export async function footprintBenchmark(cluster: Cluster): Promise<string[]> {
   const dir = mkdtempSync(join(tmpdir(), 'bench-footprint-'));
   try {
-    const root = await buildCli();
+    // FOOTPRINT_CLI: a folder already built as buildCli() builds (to compare two builds).
+    const root = process.env.FOOTPRINT_CLI ?? (await buildCli());
     const loadBefore = loadAverage();
     const r = await run(cluster, root, dir);
     const flags = nodeArgs().join(' ') || 'none';

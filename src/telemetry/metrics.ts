@@ -10,7 +10,6 @@ import { statusClass, type AccessRecord } from '../domain/telemetry/records.js';
 export interface TelemetryMetrics {
   readonly records: Counter<'type' | 'outcome'>;
   readonly batches: Counter;
-  readonly agentDrops: Counter<'type'>;
   readonly backlog: Gauge;
   readonly processing: Histogram;
   readonly requests: Counter<'host' | 'route' | 'code_class'>;
@@ -25,20 +24,14 @@ export function telemetryMetrics(registry: Registry): TelemetryMetrics {
   const registers = [registry];
   metrics = {
     records: new Counter({
-      name: 'gateway_worker_telemetry_records_total',
+      name: 'gateway_worker_telemetry_processed_records_total',
       help: 'Log records processed, by type (access, security, other) and outcome (aggregated, too_old).',
       labelNames: ['type', 'outcome'],
       registers,
     }),
     batches: new Counter({
-      name: 'gateway_worker_telemetry_batches_total',
+      name: 'gateway_worker_telemetry_processed_batches_total',
       help: 'Shipped batches processed (aggregated and marked processed in one transaction).',
-      registers,
-    }),
-    agentDrops: new Counter({
-      name: 'gateway_worker_telemetry_agent_dropped_total',
-      help: "Records the gateways' agents dropped before shipping, as they reported them, by type (access, security).",
-      labelNames: ['type'],
       registers,
     }),
     backlog: new Gauge({

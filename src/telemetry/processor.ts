@@ -258,10 +258,6 @@ export class TelemetryProcessor implements Component {
       metrics.records.inc({ type: 'security', outcome: 'aggregated' }, security.length);
       if (counts.tooOld > 0) metrics.records.inc({ type: 'access', outcome: 'too_old' }, counts.tooOld);
       if (counts.other > 0) metrics.records.inc({ type: 'other', outcome: 'aggregated' }, counts.other);
-      for (const b of batches) {
-        if (b.droppedAccess > 0) metrics.agentDrops.inc({ type: 'access' }, b.droppedAccess);
-        if (b.droppedSecurity > 0) metrics.agentDrops.inc({ type: 'security' }, b.droppedSecurity);
-      }
       metrics.processing.observe(Number(process.hrtime.bigint() - counts.started) / 1e9);
     }
     this.options.fleet?.observe(access, this.clock.now());

@@ -107,7 +107,9 @@ describe('telemetry end to end: operator and agents killed and restarted', funct
         'the operator is ready',
         async () => (await operator.get('/ready')).status === 200,
         120_000,
-      );
+      ).catch((error: unknown) => {
+        throw new Error(`${String(error)}; /ready and the operator's output:\n${operator.output.slice(-4000)}`);
+      });
       return operator;
     };
     const operator = await startOperator();

@@ -150,7 +150,9 @@ describe('telemetry processor (real PostgreSQL)', function () {
     expect(exposition).to.include(
       'gateway_requests_total{host="shop.example.com",route="shop/storefront/api",code_class="5xx"} 2',
     );
-    expect(exposition).to.include('gateway_worker_telemetry_agent_dropped_total{type="access"} 7');
+    expect(exposition).to.include(
+      'gateway_worker_telemetry_processed_records_total{type="access",outcome="aggregated"}',
+    );
   });
 
   it('merges a later batch into the same minute: counters add, sketches merge, heavy hitters combine', async () => {

@@ -57,7 +57,8 @@ export interface OperatorDeps extends RunOptions {
 
 export function buildOperator(config: Config, logger: Logger, deps: OperatorDeps = {}): Operator {
   const kubeConfig = deps.kubeConfig;
-  if (!kubeConfig) throw new TypeError('buildOperator needs deps.kubeConfig (runOperator loads the default one)');
+  if (!kubeConfig)
+    throw new TypeError('buildOperator needs deps.kubeConfig (runOperator loads the default one)');
   const registry = createMetricsRegistry();
   const health = new HealthServer({ port: config.httpPort, host: deps.httpHost, registry, logger });
 

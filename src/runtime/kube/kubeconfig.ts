@@ -7,6 +7,7 @@
  * auth providers, impersonation, proxies) is handed to the library, loaded only then.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import type { OutgoingHttpHeaders } from 'node:http';
 import type { RequestOptions as HttpsRequestOptions } from 'node:https';
 import { homedir } from 'node:os';
 import { delimiter, dirname, isAbsolute, join } from 'node:path';
@@ -52,7 +53,11 @@ class StaticKubeAccess implements KubeAccess {
     if (c.skipTLSVerify) opts.rejectUnauthorized = false;
     if (c.tlsServerName) opts.servername = c.tlsServerName;
     const token = c.token ?? this.fileToken();
-    if (token) opts.headers = { ...opts.headers, Authorization: `Bearer ${token}` };
+    if (token) {
+      // KubeClient passes no headers of its own: a record, never the raw-array form.
+      const headers = (opts.headers ?? {}) as OutgoingHttpHeaders;
+      opts.headers = { ...headers, Authorization: `Bearer ${token}` };
+    }
     if (c.username !== undefined) opts.auth = `${c.username}:${c.password ?? ''}`;
     return Promise.resolve();
   }
@@ -89,7 +94,9 @@ export async function loadKubeAccess(options: LoadOptions = {}): Promise<KubeAcc
   if (credentials) return new StaticKubeAccess(credentials);
   const { KubeConfig } = await import('@kubernetes/client-node');
   const kubeConfig = new KubeConfig();
-  kubeConfig.loadFromDefault();
+  // The library reads KUBECONFIG from process.env: one file is given to it by name.
+  if (files.length === 1 && files[0]) kubeConfig.loadFromFile(files[0]);
+  else kubeConfig.loadFromDefault();
   return kubeConfig;
 }
 

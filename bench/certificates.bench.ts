@@ -27,7 +27,7 @@ const DEADLINE_MS = Number(process.env.CERTIFICATES_DEADLINE_MIN ?? 10) * 60_000
 
 const gc = (): void => (globalThis as { gc?: () => void }).gc?.();
 
-function certificate(namespace: string, i: number, pebble: Pebble, directoryUrl: string): Certificate {
+export function certificate(namespace: string, i: number, pebble: Pebble, directoryUrl: string): Certificate {
   const host = `site-${i}.example.test`;
   return {
     apiVersion: 'gateway.awesomeapi.com.br/v1alpha1',

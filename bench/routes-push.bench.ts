@@ -27,9 +27,9 @@ import { loadAverage, startInProcessOperator, untilIdle, type AgentsWhere } from
 import { fmt, median, percentile, rssMiB } from './stats.js';
 
 const ROUTES = ResourceType.RESOURCE_TYPE_ROUTES;
-const SERVICES = 1_000;
+export const SERVICES = 1_000;
 const ENDPOINTS_PER_SERVICE = 20;
-const ROUTE_CONFIGS = 5_000;
+export const ROUTE_CONFIGS = 5_000;
 /** Routes per RouteConfig, each to its own Service: '/' and '/api'. */
 const ROUTES_PER_CONFIG = 2;
 const GATEWAYS = 10;
@@ -63,9 +63,9 @@ function placements(): AgentsWhere[] {
 const gc = (): void => (globalThis as { gc?: () => void }).gc?.();
 const serviceName = (s: number) => `svc-${s}`;
 
-type Slice = KubeObject & { endpoints: { addresses: string[]; conditions: { ready: boolean } }[] };
+export type Slice = KubeObject & { endpoints: { addresses: string[]; conditions: { ready: boolean } }[] };
 
-function service(namespace: string, s: number): KubeObject {
+export function service(namespace: string, s: number): KubeObject {
   return {
     metadata: { namespace, name: serviceName(s) },
     // Headless: the local control plane's service range (a /24) has no room for 1,000 cluster
@@ -74,7 +74,7 @@ function service(namespace: string, s: number): KubeObject {
   };
 }
 
-function slice(namespace: string, s: number): Slice {
+export function slice(namespace: string, s: number): Slice {
   return {
     apiVersion: 'discovery.k8s.io/v1',
     kind: 'EndpointSlice',
@@ -92,7 +92,7 @@ function slice(namespace: string, s: number): Slice {
   };
 }
 
-function routeConfig(namespace: string, i: number): RouteConfig {
+export function routeConfig(namespace: string, i: number): RouteConfig {
   const to = (s: number) => [{ service: { name: serviceName(s % SERVICES), port: 80 } }];
   return {
     apiVersion: 'gateway.awesomeapi.com.br/v1alpha1',

@@ -8,6 +8,7 @@ import { FIXTURE_CRDS, PRODUCT_CRDS } from '../test/support/shared-cluster.js';
 import { stopSharedPostgres } from '../test/support/shared-postgres.js';
 import { certificatesBenchmark } from './certificates.bench.js';
 import { dbopsBenchmark } from './dbops.bench.js';
+import { footprintBenchmark } from './footprint.bench.js';
 import { jobsBenchmark } from './jobs.bench.js';
 import { notifyBenchmark } from './notify.bench.js';
 import { objectWriteBenchmark } from './object-write.bench.js';
@@ -40,6 +41,7 @@ const benchmarks = {
   certificates: certificatesBenchmark,
   'routes-push': routesPushBenchmark,
   'object-write': objectWriteBenchmark,
+  footprint: footprintBenchmark,
 } as const;
 const wanted = process.argv.slice(2);
 const selected = (name: string): boolean => wanted.length === 0 || wanted.includes(name);

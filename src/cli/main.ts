@@ -5,21 +5,6 @@
 import { ConfigError, loadConfig } from '../config/index.js';
 import { configKeys } from '../config/schema.js';
 import { createLogger } from '../runtime/logger.js';
-import { runAgent } from './agent.js';
-import { runAnalytics } from './analytics.js';
-import { runAudit } from './audit.js';
-import { runDecisions } from './decisions.js';
-import { runIncidents } from './incidents.js';
-import { runBackup } from './backup.js';
-import { runDb } from './db.js';
-import { runJobs } from './jobs.js';
-import { runNotify } from './notify.js';
-import { runOperator } from './operator.js';
-import { runRestore } from './restore.js';
-import { runRollback } from './rollback.js';
-import { runRoutes } from './routes.js';
-import { runValidate } from './validate.js';
-import { runWaf } from './waf.js';
 import { isCommand, usage, version, type CommandName } from './usage.js';
 
 export interface Output {
@@ -60,20 +45,22 @@ async function run(
   env: NodeJS.ProcessEnv,
   out: Output,
 ): Promise<number> {
-  if (command === 'validate') return runValidate(args, out);
-  if (command === 'agent') return runAgent(args, env, out);
-  if (command === 'backup') return runBackup(args, env, out);
-  if (command === 'restore') return runRestore(args, env, out);
-  if (command === 'rollback') return runRollback(args, env, out);
-  if (command === 'waf') return runWaf(args, out);
-  if (command === 'routes') return runRoutes(args, out);
-  if (command === 'jobs') return runJobs(args, env, out);
-  if (command === 'db') return runDb(args, env, out);
-  if (command === 'audit') return runAudit(args, env, out);
-  if (command === 'analytics') return runAnalytics(args, env, out);
-  if (command === 'notify') return runNotify(args, env, out);
-  if (command === 'decisions') return runDecisions(args, env, out);
-  if (command === 'incidents') return runIncidents(args, env, out);
+  // Each command loads only its own modules: the agent, beside every gateway pod, would otherwise
+  // carry the operator's (issue 18).
+  if (command === 'validate') return (await import('./validate.js')).runValidate(args, out);
+  if (command === 'agent') return (await import('./agent.js')).runAgent(args, env, out);
+  if (command === 'backup') return (await import('./backup.js')).runBackup(args, env, out);
+  if (command === 'restore') return (await import('./restore.js')).runRestore(args, env, out);
+  if (command === 'rollback') return (await import('./rollback.js')).runRollback(args, env, out);
+  if (command === 'waf') return (await import('./waf.js')).runWaf(args, out);
+  if (command === 'routes') return (await import('./routes.js')).runRoutes(args, out);
+  if (command === 'jobs') return (await import('./jobs.js')).runJobs(args, env, out);
+  if (command === 'audit') return (await import('./audit.js')).runAudit(args, env, out);
+  if (command === 'analytics') return (await import('./analytics.js')).runAnalytics(args, env, out);
+  if (command === 'db') return (await import('./db.js')).runDb(args, env, out);
+  if (command === 'notify') return (await import('./notify.js')).runNotify(args, env, out);
+  if (command === 'decisions') return (await import('./decisions.js')).runDecisions(args, env, out);
+  if (command === 'incidents') return (await import('./incidents.js')).runIncidents(args, env, out);
   if (args.length === 1 && (args[0] === '--help' || args[0] === '-h')) {
     out.stdout(usage(configKeys));
     return 0;
@@ -86,6 +73,7 @@ async function run(
   }
   try {
     const config = loadConfig(env);
+    const { runOperator } = await import('./operator.js');
     return await runOperator(config, createLogger(config.logLevel));
   } catch (err) {
     if (err instanceof ConfigError) {

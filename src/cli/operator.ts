@@ -4,7 +4,6 @@
  */
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { KubeConfig } from '@kubernetes/client-node';
 import type { Config } from '../config/index.js';
 import { ApiServerConnection } from '../runtime/api-server-connection.js';
 import type { Component } from '../runtime/component.js';
@@ -35,6 +34,7 @@ import type { Controller } from '../runtime/controller/controller.js';
 import { Manager } from '../runtime/controller/manager.js';
 import { CoreTypes } from '../runtime/kube/resource.js';
 import { KubeClient } from '../runtime/kube/client.js';
+import { loadKubeAccess, type KubeAccess } from '../runtime/kube/kubeconfig.js';
 import { LeaderElector, defaultIdentity } from '../runtime/leader-election.js';
 import { HealthServer } from '../runtime/health-server.js';
 import { API_PREFIX, HttpApi } from '../http-api/http-api.js';
@@ -62,8 +62,11 @@ import { threatComponents } from './threats.js';
 export const LEASE_NAME = 'gateway-worker-leader';
 
 export interface OperatorDeps extends RunOptions {
-  /** Defaults to `loadFromDefault()`: in-cluster service account, else KUBECONFIG or ~/.kube/config. */
-  kubeConfig?: KubeConfig;
+  /**
+   * Required by buildOperator; runOperator defaults it to loadKubeAccess(): KUBECONFIG, else
+   * ~/.kube/config, else the in-cluster service account.
+   */
+  kubeConfig?: KubeAccess;
   /** Interface the health server binds; all interfaces when absent. */
   httpHost?: string;
   /** Database operations: where audit events go (dropped by default), the oldest server managed. */
@@ -71,7 +74,9 @@ export interface OperatorDeps extends RunOptions {
 }
 
 export function buildOperator(config: Config, logger: Logger, deps: OperatorDeps = {}): Operator {
-  const kubeConfig = deps.kubeConfig ?? defaultKubeConfig();
+  const kubeConfig = deps.kubeConfig;
+  if (!kubeConfig)
+    throw new TypeError('buildOperator needs deps.kubeConfig (runOperator loads the default one)');
   const registry = createMetricsRegistry();
   const health = new HealthServer({ port: config.httpPort, host: deps.httpHost, registry, logger });
 
@@ -300,7 +305,7 @@ export function buildOperator(config: Config, logger: Logger, deps: OperatorDeps
 }
 
 /** Runs the operator until SIGTERM/SIGINT; resolves with the process exit code. */
-export function runOperator(config: Config, logger: Logger, deps: OperatorDeps = {}): Promise<number> {
+export async function runOperator(config: Config, logger: Logger, deps: OperatorDeps = {}): Promise<number> {
   logger.info('starting gateway-worker operator', {
     httpPort: config.httpPort,
     grpcPort: config.grpcPort,
@@ -312,7 +317,8 @@ export function runOperator(config: Config, logger: Logger, deps: OperatorDeps =
     database: config.databaseUrl === undefined ? `embedded (${config.embeddedDataDir})` : 'postgres',
     databaseSchema: config.databaseSchema,
   });
-  return runUntilSignal(buildOperator(config, logger, deps), logger, deps);
+  const kubeConfig = deps.kubeConfig ?? (await loadKubeAccess());
+  return runUntilSignal(buildOperator(config, logger, { ...deps, kubeConfig }), logger, deps);
 }
 
 /** The PostgreSQL settings when DATABASE_URL is set (the LISTEN connection uses them); else undefined. */
@@ -324,10 +330,4 @@ function postgresSettings(config: Config) {
     // The store reports a bad setting itself (/ready); the processor then polls.
     return undefined;
   }
-}
-
-function defaultKubeConfig(): KubeConfig {
-  const kubeConfig = new KubeConfig();
-  kubeConfig.loadFromDefault();
-  return kubeConfig;
 }

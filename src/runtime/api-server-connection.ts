@@ -2,7 +2,8 @@
  * Proves at startup that the API server answers with our credentials, so a wrong kubeconfig or
  * a blocked network fails fast and loudly instead of as silent informers later.
  */
-import { VersionApi, type KubeConfig, type Middleware, type RequestContext } from '@kubernetes/client-node';
+import { KubeClient } from './kube/client.js';
+import type { KubeAccess } from './kube/kubeconfig.js';
 import type { Component } from './component.js';
 import type { Logger } from './logger.js';
 
@@ -14,7 +15,7 @@ export class ApiServerConnection implements Component {
   private readonly aborter = new AbortController();
 
   constructor(
-    private readonly kubeConfig: KubeConfig,
+    private readonly kubeConfig: KubeAccess,
     private readonly logger: Logger,
     private readonly timeoutMs = DEFAULT_TIMEOUT_MS,
   ) {}
@@ -27,10 +28,18 @@ export class ApiServerConnection implements Component {
     const signal = AbortSignal.any([this.aborter.signal, AbortSignal.timeout(this.timeoutMs)]);
     let gitVersion: string;
     try {
-      const version = await this.kubeConfig
-        .makeApiClient(VersionApi)
-        .getCode({ middleware: [withSignal(signal)], middlewareMergeStrategy: 'append' });
-      gitVersion = version.gitVersion;
+      // A client of its own for one request: the generated VersionApi would load all of
+      // @kubernetes/client-node (issue 18).
+      const client = new KubeClient(this.kubeConfig);
+      try {
+        const version = await client.request<{ gitVersion?: string }>('GET', '/version', {
+          signal,
+          timeoutMs: 0,
+        });
+        gitVersion = version.gitVersion ?? 'unknown';
+      } finally {
+        client.close();
+      }
     } catch (err) {
       throw new Error(`cannot reach the Kubernetes API at ${server}: ${describe(err)}`, { cause: err });
     }
@@ -43,16 +52,6 @@ export class ApiServerConnection implements Component {
     this.aborter.abort();
     return Promise.resolve();
   }
-}
-
-function withSignal(signal: AbortSignal): Middleware {
-  return {
-    pre: (context: RequestContext) => {
-      context.setSignal(signal);
-      return Promise.resolve(context);
-    },
-    post: (context) => Promise.resolve(context),
-  };
 }
 
 function describe(err: unknown): string {

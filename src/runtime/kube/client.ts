@@ -10,7 +10,6 @@ import {
   type RequestOptions as HttpsRequestOptions,
 } from 'node:https';
 import { createSecureContext } from 'node:tls';
-import type { KubeConfig } from '@kubernetes/client-node';
 import { Counter, type Registry } from 'prom-client';
 import { ApiError, type Status } from './errors.js';
 import {
@@ -20,6 +19,7 @@ import {
   type ObjectList,
   type ResourceType,
 } from './resource.js';
+import type { KubeAccess } from './kubeconfig.js';
 
 export type Verb = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete';
 type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -90,7 +90,7 @@ export class KubeClient {
   private readonly inFlight = new Set<AbortController>();
 
   constructor(
-    readonly kubeConfig: KubeConfig,
+    readonly kubeConfig: KubeAccess,
     options: { registry?: Registry } = {},
   ) {
     const cluster = kubeConfig.getCurrentCluster();

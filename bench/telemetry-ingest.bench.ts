@@ -6,7 +6,7 @@
  * logs to the moment the last record is committed, read from the ingest's own metric.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { appendFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,6 +25,7 @@ import { fmt, median } from './stats.js';
 const AGENTS = 10;
 const LINES_PER_AGENT = 50_000;
 const RUNS = 3;
+const CONNECT_TIMEOUT_MS = 60_000;
 const BIN = fileURLToPath(new URL('../bin/gateway-worker.js', import.meta.url));
 const TICKS = 100; // USER_HZ on Linux
 
@@ -73,6 +74,30 @@ async function insertP99Ms(registry: Parameters<typeof metricValue>[0]): Promise
     .map((v) => ({ le: Number(v.labels.le), n: v.value }));
   const count = buckets.find((b) => !Number.isFinite(b.le))?.n ?? 0;
   return (buckets.find((b) => b.n >= 0.99 * count)?.le ?? Number.NaN) * 1000;
+}
+
+/** Waits until every agent has its stream open; an agent that exits or never connects fails the run. */
+async function connected(
+  registry: Parameters<typeof metricValue>[0],
+  agents: readonly ChildProcess[],
+  dir: string,
+): Promise<void> {
+  const deadline = Date.now() + CONNECT_TIMEOUT_MS;
+  while ((await metricValue(registry, 'gateway_worker_telemetry_streams')) < agents.length) {
+    const exited = agents.findIndex((agent) => agent.exitCode !== null || agent.signalCode !== null);
+    if (exited >= 0 || Date.now() > deadline) {
+      const index = exited >= 0 ? exited : 0;
+      const output = readFileSync(join(dir, `gateway-${index}.log`), 'utf8')
+        .trim()
+        .split('\n')
+        .slice(-10);
+      throw new Error(
+        `${exited >= 0 ? `agent gateway-${index} exited` : `the agents did not all connect within ${CONNECT_TIMEOUT_MS / 1000} s`}; ` +
+          `gateway-${index} printed:\n${output.join('\n')}`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
 
 export async function telemetryIngestBenchmark(): Promise<string[]> {
@@ -126,17 +151,16 @@ export async function telemetryIngestBenchmark(): Promise<string[]> {
           ],
           ...['--worker', server.address, '--access-log', join(dir, name, 'access.log')],
         ];
+        const log = openSync(join(dir, `${name}.log`), 'a');
         agents.push(
           spawn(process.execPath, [BIN, ...args], {
             env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LOG_LEVEL: 'warn' },
-            stdio: 'ignore',
+            stdio: ['ignore', log, log],
           }),
         );
+        closeSync(log);
       }
-      // Agents connect before the clock starts.
-      while ((await metricValue(server.registry, 'gateway_worker_telemetry_streams')) < AGENTS) {
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
+      await connected(server.registry, agents, dir);
       for (let run = 0; run < RUNS; run += 1) {
         const target = (await records(server.registry)) + AGENTS * LINES_PER_AGENT;
         const agentCpu = agents.reduce((sum, a) => sum + cpuSeconds(a.pid), 0);

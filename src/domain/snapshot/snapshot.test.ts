@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { SYNCED_TYPES } from './pushed-types.js';
 import { groupVersion, snapshotFor, type ConfigResource, type Published } from './snapshot.js';
 
 const enc = (s: string) => new TextEncoder().encode(s);
@@ -17,7 +18,9 @@ describe('gateway snapshots', () => {
     const eu = snapshotFor({ zone: 'eu' }, published, []);
     expect(us.config.get('waf')?.resources.map((r) => r.name)).to.deep.equal(['ns/a']);
     expect(eu.config.get('waf')?.resources.map((r) => r.name)).to.deep.equal(['ns/a', 'ns/b']);
-    expect([...us.config.keys()]).to.deep.equal(['acme', 'waf', 'routes']);
+    // Every SyncConfig type, in the registry's order, even when nothing of it is published.
+    expect([...us.config.keys()]).to.deep.equal(SYNCED_TYPES.map((type) => type.name));
+    expect([...us.config.keys()]).to.include.members(['acme', 'waf', 'ip-deny', 'routes']);
     expect(us.config.get('routes')?.resources).to.deep.equal([]);
   });
 

@@ -38,13 +38,31 @@ export class ThreatCorrelator implements Component {
   private policies = new Map<string, ThreatPolicySpec>();
   private service: DecisionService | undefined;
   private unsubscribe: (() => void) | undefined;
+  /** Moves on every start and stop: an activation that outlived its start gives up. */
+  private generation = 0;
   private readonly triggered = new Map<string, number>();
 
   constructor(private readonly options: ThreatCorrelatorOptions) {}
 
-  async start(): Promise<void> {
+  /**
+   * Returns at once: the manager starts every leader component together, and one waiting for a
+   * database that is down would hold back WAF, routes and certificates with it.
+   */
+  start(): Promise<void> {
+    const generation = ++this.generation;
+    this.activate(generation).catch((error: unknown) => {
+      if (generation !== this.generation) return;
+      this.options.logger.error('threat correlation did not start', {
+        error: error instanceof Error ? error.message : String(error),
+      });
+    });
+    return Promise.resolve();
+  }
+
+  private async activate(generation: number): Promise<void> {
     const db = await this.options.store.ready();
-    this.service = new DecisionService({
+    if (generation !== this.generation) return;
+    const service = new DecisionService({
       db,
       schema: this.options.schema,
       denyLists: this.options.denyLists,
@@ -54,11 +72,17 @@ export class ThreatCorrelator implements Component {
       logger: this.options.logger,
       ...(this.options.resyncMs !== undefined ? { resyncMs: this.options.resyncMs } : {}),
     });
-    await this.service.start();
+    await service.start();
+    if (generation !== this.generation) {
+      service.stop();
+      return;
+    }
+    this.service = service;
     this.unsubscribe = this.options.securityEvents.onSecurityEvents((events) => this.ingest(events));
   }
 
   stop(): Promise<void> {
+    this.generation += 1;
     this.unsubscribe?.();
     this.unsubscribe = undefined;
     this.service?.stop();

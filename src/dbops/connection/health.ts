@@ -29,7 +29,7 @@ export async function serverHealth(client: GatewayClient): Promise<ServerHealth>
             pg_database_size(current_database())::text AS size_bytes,
             (SELECT count(*)::int FROM pg_stat_activity WHERE datname = current_database()) AS connections,
             current_setting('max_connections')::int AS max_connections,
-            (SELECT floor(max(extract(epoch FROM now() - xact_start)))::int FROM pg_stat_activity
+            (SELECT greatest(0, floor(max(extract(epoch FROM clock_timestamp() - xact_start))))::int FROM pg_stat_activity
               WHERE xact_start IS NOT NULL AND pid <> pg_backend_pid()) AS longest_transaction`,
   );
   const row = result.rows[0];

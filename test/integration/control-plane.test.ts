@@ -161,7 +161,8 @@ describe('local control plane (real etcd + kube-apiserver)', function () {
   localOnly('starts on new ports when another process took a port it picked before binding it', async () => {
     // The race of a busy machine, made certain: every first pick of each start is a port
     // that a listener here already holds (etcd's client port, then kube-apiserver's).
-    const taken = createServer();
+    // kube-apiserver may reach etcd at the taken port before the clash is seen: close what it opens.
+    const taken = createServer((socket) => socket.destroy());
     await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
     const takenPort = (taken.address() as AddressInfo).port;
     let picks = 0;

@@ -53,8 +53,9 @@ describe('gateway-worker operator process (real API server)', function () {
     const stopAt = Date.now();
     operator.kill('SIGTERM');
     const { code } = await operator.exited;
-    expect(code).to.equal(0);
-    expect(Date.now() - stopAt).to.be.lessThan(10_000);
+    const shutdownLog = operator.output.slice(operator.output.indexOf('"msg":"shutting down"'));
+    expect(code, shutdownLog).to.equal(0);
+    expect(Date.now() - stopAt, shutdownLog).to.be.lessThan(10_000);
     expect(operator.output).to.contain('"msg":"shutdown complete"');
   });
 

@@ -42,6 +42,17 @@ describe('informer recovery (real API server)', function () {
     await cluster.stop();
   });
 
+  /** A client whose every request passes the gate. */
+  function clientThrough(gate: TcpGate, registry?: Registry): KubeClient {
+    const yaml = readFileSync(cluster.kubeconfigPath, 'utf8').replace(
+      `127.0.0.1:${cluster.local!.apiServerPort}`,
+      `127.0.0.1:${gate.port}`,
+    );
+    const kc = new KubeConfig();
+    kc.loadFromString(yaml);
+    return new KubeClient(kc, { registry });
+  }
+
   async function namespaceWithInformer(client: KubeClient) {
     const namespace = uniqueName('recover');
     await writer.create(CoreTypes.namespace, { metadata: { name: namespace } });
@@ -88,13 +99,7 @@ describe('informer recovery (real API server)', function () {
   it('relists after 410 Gone when the history it would resume from was compacted away', async () => {
     const gate = await TcpGate.start(cluster.local!.apiServerPort);
     const registry = createMetricsRegistry();
-    const yaml = readFileSync(cluster.kubeconfigPath, 'utf8').replace(
-      `127.0.0.1:${cluster.local!.apiServerPort}`,
-      `127.0.0.1:${gate.port}`,
-    );
-    const kc = new KubeConfig();
-    kc.loadFromString(yaml);
-    const client = new KubeClient(kc, { registry });
+    const client = clientThrough(gate, registry);
     const { namespace, informer } = await namespaceWithInformer(client);
     try {
       await inParallel(['a', 'b', 'c'], 3, (n) => writer.create(WidgetType, widget(namespace, n, 1)));
@@ -122,5 +127,20 @@ describe('informer recovery (real API server)', function () {
       client.close();
       await gate.stop();
     }
+  });
+
+  it('ends a wait for sync with false when stopped before it ever synced', async () => {
+    const gate = await TcpGate.start(cluster.local!.apiServerPort);
+    gate.close();
+    const client = clientThrough(gate);
+    const informer = new Informer<Widget>({ client, type: WidgetType, logger: silentLogger });
+    informer.start();
+    const waiting = informer.waitForSync();
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(informer.hasSynced()).to.equal(false);
+    await informer.stop();
+    expect(await waiting).to.equal(false);
+    client.close();
+    await gate.stop();
   });
 });

@@ -174,7 +174,9 @@ export class Controller implements Component {
   async start(): Promise<void> {
     if (this.running) return;
     this.running = true;
-    for (const informer of this.informers) await informer.waitForSync();
+    for (const informer of this.informers) {
+      if (!(await informer.waitForSync())) return; // stopped before the caches synced
+    }
     this.workersStarted = true;
     if (this.initialKeys.size === 0) this.resolveInitialPass();
     this.logger.info('starting workers', { workers: this.options.workers });

@@ -100,7 +100,8 @@ export class Manager implements Component {
 
   async start(): Promise<void> {
     for (const informer of this.informers.values()) informer.start();
-    await Promise.all([...this.informers.values()].map((i) => i.waitForSync()));
+    const synced = await Promise.all([...this.informers.values()].map((i) => i.waitForSync()));
+    if (!synced.every(Boolean)) return; // stopped before the caches synced
     this.options.logger.info('caches synced', { informers: this.informers.size });
     if (!this.options.leaderElection) {
       this.onStartedLeading();

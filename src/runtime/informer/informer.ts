@@ -54,6 +54,7 @@ export class Informer<T extends KubeObject> {
   private readonly clock: Clock;
   private resyncTimer: { cancel(): void } | undefined;
   private started = false;
+  private stopped = false;
 
   constructor(readonly options: InformerOptions<T>) {
     this.clock = options.clock ?? systemClock;
@@ -100,6 +101,7 @@ export class Informer<T extends KubeObject> {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     this.resyncTimer?.cancel();
     await Promise.all(this.reflectors.map((r) => r.stop()));
   }
@@ -108,9 +110,10 @@ export class Informer<T extends KubeObject> {
     return this.reflectors.every((r) => r.synced);
   }
 
+  /** Resolves true once synced; false when aborted or stopped first, so no waiter outlives it. */
   async waitForSync(signal?: AbortSignal): Promise<boolean> {
     while (!this.hasSynced()) {
-      if (signal?.aborted) return false;
+      if (signal?.aborted || this.stopped) return false;
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
     return true;

@@ -79,6 +79,8 @@ export class AuditWatcher implements Component {
   private informers: { type: ResourceType; informer: Informer<KubeObject> }[] = [];
   private readonly pending: Change[] = [];
   private working: Promise<void> | undefined;
+  private initial: Promise<void> | undefined;
+  private wake: (() => void) | undefined;
   private stopped = true;
   private synced = false;
   private lastError: string | undefined;
@@ -112,13 +114,15 @@ export class AuditWatcher implements Component {
       return { type, informer };
     });
     for (const { informer } of this.informers) informer.start();
-    void this.initialPass();
+    this.initial = this.initialPassUntilDone();
     return Promise.resolve();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.wake?.();
     await Promise.all(this.informers.map(({ informer }) => informer.stop()));
+    await this.initial;
     await this.working;
   }
 
@@ -129,12 +133,26 @@ export class AuditWatcher implements Component {
     }
   }
 
+  /** The initial pass, again after a pause while the database fails it, until done or stopped. */
+  private async initialPassUntilDone(): Promise<void> {
+    for (;;) {
+      try {
+        await this.initialPass();
+        return;
+      } catch (error) {
+        if (this.stopped) return;
+        this.waitsOn(error);
+        await this.pause();
+      }
+    }
+  }
+
   private async initialPass(): Promise<void> {
     await Promise.all(this.informers.map(({ informer }) => informer.waitForSync()));
     const db = await this.options.store.ready();
-    if (this.stopped) return;
     const s = identifier(this.options.schema);
     for (const { type, informer } of this.informers) {
+      if (this.stopped) return;
       const taken = await db.query(`SELECT 1 FROM ${s}.telemetry_state WHERE key = $1`, [
         baselineKey(type.kind),
       ]);
@@ -179,15 +197,28 @@ export class AuditWatcher implements Component {
         this.pending.shift();
         this.lastError = undefined;
       } catch (error) {
-        const message = describeDatabaseError(error);
-        if (message !== this.lastError)
-          this.options.logger.warn(`audit of a resource change waits: ${message}`);
-        this.lastError = message;
-        await new Promise((resolve) =>
-          this.clock.setTimer(this.options.retryMs ?? 5_000, () => resolve(undefined)),
-        );
+        this.waitsOn(error);
+        await this.pause();
       }
     }
+  }
+
+  /** Says once per distinct error why the audit trail is behind. */
+  private waitsOn(error: unknown): void {
+    const message = describeDatabaseError(error);
+    if (message !== this.lastError) this.options.logger.warn(`audit of a resource change waits: ${message}`);
+    this.lastError = message;
+  }
+
+  /** Waits before a retry; a stop ends the wait at once. */
+  private pause(): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = this.clock.setTimer(this.options.retryMs ?? 5_000, () => resolve());
+      this.wake = () => {
+        timer.cancel();
+        resolve();
+      };
+    });
   }
 
   private async record(db: Database, change: Change): Promise<void> {

@@ -9,7 +9,7 @@ import { KubeClient } from '../../src/runtime/kube/client.js';
 import { CoreTypes, type KubeObject } from '../../src/runtime/kube/resource.js';
 import { silentLogger } from '../../src/runtime/logger.js';
 import { AuditStore } from '../../src/telemetry/audit-store.js';
-import { AuditWatcher } from '../../src/telemetry/audit-watcher.js';
+import { AuditWatcher, type AuditWatcherOptions } from '../../src/telemetry/audit-watcher.js';
 import { eventually, migratedStore, type TestStore } from '../support/job-fixtures.js';
 import { sharedCluster, uniqueName } from '../support/shared-cluster.js';
 
@@ -52,10 +52,12 @@ describe('audit of custom resource changes (real API server and PostgreSQL)', fu
     await test.db.close();
   });
 
-  const watcher = () =>
+  const watcher = (
+    store: AuditWatcherOptions['store'] = { database: test.db, ready: () => Promise.resolve(test.db) },
+  ) =>
     new AuditWatcher({
       client: admin,
-      store: { database: test.db, ready: () => Promise.resolve(test.db) },
+      store,
       schema: test.schema,
       namespaces: [namespace],
       logger: silentLogger,
@@ -152,5 +154,41 @@ describe('audit of custom resource changes (real API server and PostgreSQL)', fu
     } finally {
       await again.stop();
     }
+  });
+
+  it('retries a first pass the database failed, and a stop while it waits ends it cleanly', async () => {
+    const path = `${base}/namespaces/${namespace}/wafrulesets`;
+    await as('erin', 'POST', path, ruleSet(namespace, 'retried', 'Block'));
+    let refusals = 1;
+    const flaky = watcher({
+      database: test.db,
+      ready: () =>
+        refusals-- > 0
+          ? Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:5432'))
+          : Promise.resolve(test.db),
+    });
+    await flaky.start();
+    try {
+      const store = new AuditStore(test.db, test.schema);
+      const created = await eventually(async () => {
+        await flaky.idle();
+        return (await store.list({ namespace, name: 'retried' })).at(0);
+      }, 'the create recorded after the database came back');
+      expect(created).to.deep.include({ action: 'create', actor: 'erin' });
+    } finally {
+      await flaky.stop();
+    }
+
+    // A store that never becomes ready and rejects once stopped, as the real one does.
+    let refuse: (error: Error) => void = () => undefined;
+    const stuck = watcher({
+      database: undefined,
+      ready: () => new Promise((_resolve, reject) => (refuse = reject)),
+    });
+    await stuck.start();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const stopping = stuck.stop();
+    refuse(new Error('the database store stopped'));
+    await stopping;
   });
 });

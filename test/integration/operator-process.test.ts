@@ -59,6 +59,23 @@ describe('gateway-worker operator process (real API server)', function () {
     expect(operator.output).to.contain('"msg":"shutdown complete"');
   });
 
+  it('exits 0 on SIGTERM the moment it is ready, while its background work is still starting', async () => {
+    const cluster = await sharedCluster();
+    const namespace = uniqueName('process');
+    const admin = new KubeClient(cluster.kubeConfig);
+    await admin.create(CoreTypes.namespace, { metadata: { name: namespace } });
+    admin.close();
+    const operator = await start({ LEADER_ELECTION: 'false', POD_NAMESPACE: namespace });
+    await eventually(
+      async () => (await operator.get('/ready').catch(() => ({ status: 0 }))).status === 200,
+      30_000,
+      '/ready',
+    );
+    operator.kill('SIGTERM');
+    const { code } = await operator.exited;
+    expect(code, operator.output.slice(-4000)).to.equal(0);
+  });
+
   it('two replicas: exactly one leads, the standby never writes, SIGTERM hands over within 3 s and SIGKILL within the lease duration + 2 s', async function () {
     this.timeout(180_000);
     const cluster = await sharedCluster();

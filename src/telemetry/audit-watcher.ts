@@ -149,7 +149,11 @@ export class AuditWatcher implements Component {
 
   private async initialPass(): Promise<void> {
     await Promise.all(this.informers.map(({ informer }) => informer.waitForSync()));
-    const db = await this.options.store.ready();
+    if (this.stopped) return;
+    // The store stops after this component, so its own rejection would come too late for our stop.
+    const stopped = new Promise<undefined>((resolve) => (this.wake = () => resolve(undefined)));
+    const db = await Promise.race([this.options.store.ready(), stopped]);
+    if (!db) return;
     const s = identifier(this.options.schema);
     for (const { type, informer } of this.informers) {
       if (this.stopped) return;

@@ -149,7 +149,7 @@ export class AuditWatcher implements Component {
 
   private async initialPass(): Promise<void> {
     await Promise.all(this.informers.map(({ informer }) => informer.waitForSync()));
-    if (this.stopped) return;
+    if (this.hasStopped) return;
     // The store stops after this component, so its own rejection would come too late for our stop.
     const stopped = new Promise<undefined>((resolve) => (this.wake = () => resolve(undefined)));
     const db = await Promise.race([this.options.store.ready(), stopped]);
@@ -212,6 +212,11 @@ export class AuditWatcher implements Component {
     const message = describeDatabaseError(error);
     if (message !== this.lastError) this.options.logger.warn(`audit of a resource change waits: ${message}`);
     this.lastError = message;
+  }
+
+  /** A getter, so the compiler does not assume `stopped` stays false across an await. */
+  private get hasStopped(): boolean {
+    return this.stopped;
   }
 
   /** Waits before a retry; a stop ends the wait at once. */

@@ -27,7 +27,8 @@ describe('gateway-worker operator process (real API server)', function () {
     return p;
   }
 
-  it('becomes ready against the control plane, serves metrics promtool accepts, and exits 0 within 10 s of SIGTERM', async () => {
+  /** One operator without leader election in a namespace of its own, once `/ready` says 200. */
+  async function startReady(): Promise<OperatorProcess> {
     const cluster = await sharedCluster();
     const namespace = uniqueName('process');
     const admin = new KubeClient(cluster.kubeConfig);
@@ -39,6 +40,11 @@ describe('gateway-worker operator process (real API server)', function () {
       30_000,
       '/ready',
     );
+    return operator;
+  }
+
+  it('becomes ready against the control plane, serves metrics promtool accepts, and exits 0 within 10 s of SIGTERM', async () => {
+    const operator = await startReady();
     expect((await operator.get('/health')).status).to.equal(200);
     const metrics = (await operator.get('/metrics')).body;
     for (const name of ['process_cpu_user_seconds_total', 'gateway_worker_kube_api_requests_total']) {
@@ -60,17 +66,7 @@ describe('gateway-worker operator process (real API server)', function () {
   });
 
   it('exits 0 on SIGTERM the moment it is ready, while its background work is still starting', async () => {
-    const cluster = await sharedCluster();
-    const namespace = uniqueName('process');
-    const admin = new KubeClient(cluster.kubeConfig);
-    await admin.create(CoreTypes.namespace, { metadata: { name: namespace } });
-    admin.close();
-    const operator = await start({ LEADER_ELECTION: 'false', POD_NAMESPACE: namespace });
-    await eventually(
-      async () => (await operator.get('/ready').catch(() => ({ status: 0 }))).status === 200,
-      30_000,
-      '/ready',
-    );
+    const operator = await startReady();
     operator.kill('SIGTERM');
     const { code } = await operator.exited;
     expect(code, operator.output.slice(-4000)).to.equal(0);

@@ -29,6 +29,16 @@ RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
 
 # ---- runtime ----
 FROM ${NODE_IMAGE}
+# pg_dump and pg_restore for DatabaseBackup: they must be at least as new as the gateway's
+# PostgreSQL, so they come from the PostgreSQL project's Debian repository (PGDG), newest major
+# by default; postgresql-common only sets up that repository and is removed again.
+ARG PG_CLIENT_MAJOR=17
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends ca-certificates postgresql-common \
+    && /usr/share/postgresql-common/pgdg/apt.postgresql.org.sh -y \
+    && apt-get install -y --no-install-recommends postgresql-client-${PG_CLIENT_MAJOR} \
+    && apt-get purge -y --auto-remove postgresql-common \
+    && rm -rf /var/lib/apt/lists/*
 # The package managers are not needed to run, so they are not shipped.
 RUN rm -rf /usr/local/lib/node_modules/npm /usr/local/lib/node_modules/corepack \
     /usr/local/bin/npm /usr/local/bin/npx /usr/local/bin/corepack /opt/yarn-* \

@@ -126,6 +126,18 @@ describe('container image', function () {
     expect(final.find((i) => i.keyword === 'ENV')?.args).to.include('HOME=/tmp');
   });
 
+  it("ships pg_dump and pg_restore (PGDG's newest client) for DatabaseBackup", () => {
+    const major = final.find((i) => i.keyword === 'ARG' && i.args.startsWith('PG_CLIENT_MAJOR='));
+    expect(Number(major?.args.split('=')[1])).to.be.greaterThanOrEqual(17);
+    const run = final
+      .filter((i) => i.keyword === 'RUN')
+      .map((i) => i.args)
+      .join('\n');
+    expect(run).to.include('apt.postgresql.org.sh -y');
+    expect(run).to.include('postgresql-client-${PG_CLIENT_MAJOR}');
+    expect(run, 'no apt lists left in the image').to.include('rm -rf /var/lib/apt/lists/*');
+  });
+
   it('.dockerignore keeps local state out of the context but every COPY source in', () => {
     const ignored = dockerignore();
     expect(ignored).to.include.members(['node_modules', 'dist', 'coverage', '.git', 'test', 'docs', 'bench']);

@@ -78,6 +78,7 @@ export class MinuteAggregator {
   readonly drops = new Map<string, DropCell>();
   readonly top = new Map<string, TopCell>();
   records = 0;
+  private readonly topByMinute = new Map<number, (SpaceSaving | undefined)[]>();
 
   constructor(private readonly topCapacity = DEFAULT_WORKING_CAPACITY) {}
 
@@ -111,9 +112,11 @@ export class MinuteAggregator {
     const latency = record.latencyMs > 0 ? record.latencyMs : 0;
     cell.latencySumMs += latency;
     cell.sketch.accept(latency);
-    for (const dimension of TOP_DIMENSIONS) {
+    const summaries = this.topOf(bucketMs);
+    for (let i = 0; i < TOP_DIMENSIONS.length; i++) {
+      const dimension = TOP_DIMENSIONS[i] as TopDimension;
       const value = valueOf(record, dimension);
-      if (value !== '') this.topCell(bucketMs, dimension).summary.add(value);
+      if (value !== '') (summaries[i] ??= this.newTop(bucketMs, dimension)).add(value);
     }
   }
 
@@ -158,14 +161,20 @@ export class MinuteAggregator {
     return all;
   }
 
-  private topCell(bucketMs: number, dimension: TopDimension): TopCell {
-    const key = `${bucketMs}${SEP}${dimension}`;
-    let cell = this.top.get(key);
-    if (!cell) {
-      cell = { bucketMs, dimension, summary: new SpaceSaving(this.topCapacity) };
-      this.top.set(key, cell);
+  /** The minute's summaries in TOP_DIMENSIONS order, found without building a key per record. */
+  private topOf(bucketMs: number): (SpaceSaving | undefined)[] {
+    let summaries = this.topByMinute.get(bucketMs);
+    if (!summaries) {
+      summaries = [];
+      this.topByMinute.set(bucketMs, summaries);
     }
-    return cell;
+    return summaries;
+  }
+
+  private newTop(bucketMs: number, dimension: TopDimension): SpaceSaving {
+    const summary = new SpaceSaving(this.topCapacity);
+    this.top.set(`${bucketMs}${SEP}${dimension}`, { bucketMs, dimension, summary });
+    return summary;
   }
 }
 

@@ -4,41 +4,27 @@
  * certificate naming their gateway; once the operator has aggregated them, the demo prints
  * `gateway-worker analytics top` and the audit trail (`audit verify`, `audit export`).
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { appendTraffic } from '../src/agent/simulator.js';
 import { TrafficGenerator } from '../src/agent/traffic-generator.js';
-import { REPO_ROOT } from '../src/envtest/assets.js';
 import { issueCertificate } from '../src/pki/x509.js';
 import { ensureCa } from '../src/push/mtls-ca.js';
 import { systemClock } from '../src/runtime/clock.js';
 import type { KubeClient } from '../src/runtime/kube/client.js';
 import { agentTlsFromOperator } from '../test/support/gateway-pods.js';
+import { BIN, cli, indent } from './demo-cli.js';
 
-const BIN = join(REPO_ROOT, 'bin', 'gateway-worker.js');
 const NAMES = ['gateway-traffic-0', 'gateway-traffic-1'];
 const LINES = 20_000;
 
 export interface TelemetryDemo {
+  /** The access logs the agents tail: a line appended here reaches the operator. */
+  readonly accessLogs: readonly string[];
   stop(): Promise<void>;
-}
-
-function cli(args: readonly string[], databaseUrl: string): string {
-  const result = spawnSync(process.execPath, [BIN, ...args], {
-    env: { ...process.env, DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn' },
-    encoding: 'utf8',
-  });
-  return `${result.stdout}${result.stderr}`.trimEnd();
-}
-
-function indent(text: string, lines = 30): string {
-  const all = text.split('\n');
-  const shown = all.slice(0, lines).map((l) => `        ${l}`);
-  if (all.length > lines) shown.push(`        ... (${all.length - lines} more lines)`);
-  return shown.join('\n');
 }
 
 export async function startTelemetryDemo(options: {
@@ -136,5 +122,5 @@ export async function startTelemetryDemo(options: {
       `demo: the telemetry step failed: ${error instanceof Error ? error.message : String(error)}`,
     );
   }
-  return { stop };
+  return { stop, accessLogs: NAMES.map((name) => join(dir, `${name}.log`)) };
 }

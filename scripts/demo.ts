@@ -14,6 +14,7 @@ import { Pebble } from '../test/support/pebble.js';
 import { databaseDemoEnv, runDatabaseDemo } from './demo-database.js';
 import { applyDemoResources, showGatewayFiles } from './demo-resources.js';
 import { startTelemetryDemo, type TelemetryDemo } from './demo-telemetry.js';
+import { runThreatsDemo } from './demo-threats.js';
 
 const crds = join(REPO_ROOT, 'crds');
 console.log('demo: starting a local control plane (etcd + kube-apiserver) ...');
@@ -90,6 +91,21 @@ if (gateways) {
 let telemetry: TelemetryDemo | undefined;
 if (gateways) {
   telemetry = await startTelemetryDemo({ client, namespace: 'default', grpcPort: 8080, databaseUrl });
+}
+// Incident response: an attack in a shipped log → a ban on every gateway → its expiry.
+const attackLog = telemetry?.accessLogs[0];
+if (gateways && attackLog) {
+  await runThreatsDemo({
+    kubectl,
+    kubeconfig: cluster.kubeconfigPath,
+    databaseUrl,
+    accessLog: attackLog,
+    gatewayDirs: gateways.simulated.gateways.map((g) => g.dir),
+  }).catch((error: unknown) =>
+    console.error(
+      `demo: the incident-response step failed: ${error instanceof Error ? error.message : String(error)}`,
+    ),
+  );
 }
 // The gateway's database: its migrations, one retention run and one backup.
 await runDatabaseDemo({ kubectl, kubeconfig: cluster.kubeconfigPath, serverUrl: databaseUrl }).catch(

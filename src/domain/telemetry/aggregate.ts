@@ -78,6 +78,11 @@ export class MinuteAggregator {
   readonly drops = new Map<string, DropCell>();
   readonly top = new Map<string, TopCell>();
   records = 0;
+  /** minute → gateway → host → route → method → status class → the cell in `traffic`. */
+  private readonly trafficIndex: Map<
+    number,
+    Map<string, Map<string, Map<string, Map<string, Map<StatusClass, TrafficCell>>>>>
+  > = new Map();
   private readonly topByMinute = new Map<number, (SpaceSaving | undefined)[]>();
 
   constructor(private readonly topCapacity = DEFAULT_WORKING_CAPACITY) {}
@@ -85,26 +90,7 @@ export class MinuteAggregator {
   addAccess(record: AccessRecord): void {
     this.records += 1;
     const bucketMs = minuteOf(record.timeMs);
-    const cls = statusClass(record.status);
-    const key = `${bucketMs}${SEP}${record.host}${SEP}${record.route}${SEP}${record.method}${SEP}${cls}${SEP}${record.gatewayId}`;
-    let cell = this.traffic.get(key);
-    if (!cell) {
-      cell = {
-        bucketMs,
-        host: record.host,
-        route: record.route,
-        method: record.method,
-        statusClass: cls,
-        gatewayId: record.gatewayId,
-        requests: 0,
-        errors: 0,
-        bytesIn: 0,
-        bytesOut: 0,
-        latencySumMs: 0,
-        sketch: newSketch(),
-      };
-      this.traffic.set(key, cell);
-    }
+    const cell = this.trafficCell(record, bucketMs, statusClass(record.status));
     cell.requests += 1;
     if (isError(record.status)) cell.errors += 1;
     cell.bytesIn += record.bytesIn;
@@ -161,6 +147,41 @@ export class MinuteAggregator {
     return all;
   }
 
+  /**
+   * The record's cell, found through one map per key part: joining the parts into one string per
+   * record cost more than the rest of the aggregation together (a third of the time, and garbage).
+   */
+  private trafficCell(record: AccessRecord, bucketMs: number, cls: StatusClass): TrafficCell {
+    const byGateway = child(this.trafficIndex, bucketMs);
+    const byClass = child(
+      child(child(child(byGateway, record.gatewayId), record.host), record.route),
+      record.method,
+    );
+    let cell = byClass.get(cls);
+    if (!cell) {
+      cell = {
+        bucketMs,
+        host: record.host,
+        route: record.route,
+        method: record.method,
+        statusClass: cls,
+        gatewayId: record.gatewayId,
+        requests: 0,
+        errors: 0,
+        bytesIn: 0,
+        bytesOut: 0,
+        latencySumMs: 0,
+        sketch: newSketch(),
+      };
+      byClass.set(cls, cell);
+      this.traffic.set(
+        `${bucketMs}${SEP}${record.host}${SEP}${record.route}${SEP}${record.method}${SEP}${cls}${SEP}${record.gatewayId}`,
+        cell,
+      );
+    }
+    return cell;
+  }
+
   /** The minute's summaries in TOP_DIMENSIONS order, found without building a key per record. */
   private topOf(bucketMs: number): (SpaceSaving | undefined)[] {
     let summaries = this.topByMinute.get(bucketMs);
@@ -176,6 +197,16 @@ export class MinuteAggregator {
     this.top.set(`${bucketMs}${SEP}${dimension}`, { bucketMs, dimension, summary });
     return summary;
   }
+}
+
+/** The map under `key`, created when missing. */
+function child<K, K2, V>(map: Map<K, Map<K2, V>>, key: K): Map<K2, V> {
+  let value = map.get(key);
+  if (value === undefined) {
+    value = new Map<K2, V>();
+    map.set(key, value);
+  }
+  return value;
 }
 
 function valueOf(record: AccessRecord, dimension: TopDimension): string {

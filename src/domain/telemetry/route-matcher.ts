@@ -36,7 +36,9 @@ const MEMO_LIMIT = 20_000;
 export class RouteMatcher {
   private readonly exact = new Map<string, Candidate[]>();
   private readonly wildcard = new Map<string, Candidate[]>();
-  private readonly memo = new Map<string, RouteMatch | undefined>();
+  /** host → method → path → the answer (null: no route). */
+  private readonly memo = new Map<string, Map<string, Map<string, RouteMatch | null>>>();
+  private memoSize = 0;
   private readonly regexes: RRegex[] = [];
 
   constructor(configs: readonly ServedRouteConfig[]) {
@@ -70,8 +72,14 @@ export class RouteMatcher {
   }
 
   match(host: string, method: string, path: string): RouteMatch | undefined {
-    const memoKey = `${host}\u0000${method}\u0000${path}`;
-    if (this.memo.has(memoKey)) return this.memo.get(memoKey);
+    // One map per part, not a joined key: joining and hashing a fresh string per record was the
+    // matcher's main cost.
+    let byMethod = this.memo.get(host);
+    if (!byMethod) this.memo.set(host, (byMethod = new Map<string, Map<string, RouteMatch | null>>()));
+    let byPath = byMethod.get(method);
+    if (!byPath) byMethod.set(method, (byPath = new Map<string, RouteMatch | null>()));
+    const known = byPath.get(path);
+    if (known !== undefined) return known ?? undefined;
     const name = normaliseHost(host);
     let found = pick(this.exact.get(name), method, path);
     if (!found) {
@@ -79,8 +87,12 @@ export class RouteMatcher {
       if (dot > 0) found = pick(this.wildcard.get(name.slice(dot)), method, path);
     }
     const result = found ? { route: found.id, wafRuleSets: found.wafRuleSets } : undefined;
-    if (this.memo.size >= MEMO_LIMIT) this.memo.clear();
-    this.memo.set(memoKey, result);
+    if (this.memoSize >= MEMO_LIMIT) {
+      this.memo.clear();
+      this.memoSize = 0;
+    }
+    this.memoSize += 1;
+    byPath.set(path, result ?? null);
     return result;
   }
 

@@ -46,21 +46,25 @@ const benchmarks = {
 const wanted = process.argv.slice(2);
 const selected = (name: string): boolean => wanted.length === 0 || wanted.includes(name);
 
-for (const [name, run] of Object.entries(standalone)) {
-  if (!selected(name)) continue;
-  console.log(`\n## ${name}\n`);
-  console.log((await run()).join('\n'));
-}
-if (Object.keys(benchmarks).some(selected)) {
-  const cluster = await startCluster({ crdPaths: [FIXTURE_CRDS, PRODUCT_CRDS] });
-  try {
-    for (const [name, run] of Object.entries(benchmarks)) {
-      if (!selected(name)) continue;
-      console.log(`\n## ${name}\n`);
-      console.log((await run(cluster)).join('\n'));
-    }
-  } finally {
-    await cluster.stop();
-    await stopSharedPostgres();
+try {
+  for (const [name, run] of Object.entries(standalone)) {
+    if (!selected(name)) continue;
+    console.log(`\n## ${name}\n`);
+    console.log((await run()).join('\n'));
   }
+  if (Object.keys(benchmarks).some(selected)) {
+    const cluster = await startCluster({ crdPaths: [FIXTURE_CRDS, PRODUCT_CRDS] });
+    try {
+      for (const [name, run] of Object.entries(benchmarks)) {
+        if (!selected(name)) continue;
+        console.log(`\n## ${name}\n`);
+        console.log((await run(cluster)).join('\n'));
+      }
+    } finally {
+      await cluster.stop();
+    }
+  }
+} finally {
+  // Started on first use by the benchmarks that need a database (threats, certificates, ...).
+  await stopSharedPostgres();
 }

@@ -11,6 +11,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { decisionLatencies } from './threats-decision-latency.js';
 import type { FeedRun } from './threats-feed-child.js';
 import { fmt, median, percentile } from './stats.js';
 
@@ -93,6 +94,33 @@ export async function feedBenchmark(): Promise<string[]> {
   ];
 }
 
+/** Event → decision on the last agent, at 10 and 100 agents (threats-decision-latency.ts). */
+export async function decisionLatencyBenchmark(): Promise<string[]> {
+  const load = loadavg()[0] ?? 0;
+  const rows: string[] = [];
+  for (const [agents, samples] of [
+    [10, 50],
+    [100, 30],
+  ] as const) {
+    const ms = await decisionLatencies(agents, samples);
+    rows.push(
+      `| ${agents} | ${samples} | ${fmt(median(ms), 1)} ms | ${fmt(percentile(ms, 99), 1)} ms | ${fmt(Math.max(...ms), 1)} ms |`,
+    );
+  }
+  return [
+    '### Event → decision applied on the last agent',
+    '',
+    'The tipping security event enters the correlation engine; the overflow is decided (transaction on',
+    'PostgreSQL, incident recorded), the bans in force are published as ip-deny shards, and the clock',
+    'stops when every agent (reference agents in this process, mutual TLS) has ACKed the new shard.',
+    `${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), load average ${fmt(load, 1)} at the start.`,
+    '',
+    '| agents | samples | p50 | p99 | max |',
+    '|---|---|---|---|---|',
+    ...rows,
+  ];
+}
+
 export async function threatsBenchmark(): Promise<string[]> {
-  return feedBenchmark();
+  return [...(await feedBenchmark()), '', ...(await decisionLatencyBenchmark())];
 }

@@ -15,6 +15,8 @@ import { cli, indent } from './demo-cli.js';
 /** A public address (documentation and private ranges are never decided). */
 const ATTACKER = '45.10.20.50';
 const BAN_SECONDS = 30;
+/** One overflow of the bucket below (capacity 10): more would count as a repeat offence. */
+const ATTACK_LINES = 15;
 const WAIT_MS = 90_000;
 
 export interface ThreatsStep {
@@ -98,10 +100,10 @@ export async function runThreatsDemo(step: ThreatsStep): Promise<void> {
     await sleep(200);
   }
   const now = Date.now();
-  const lines = Array.from({ length: 30 }, (_, i) => sqlInjection(i, now));
+  const lines = Array.from({ length: ATTACK_LINES }, (_, i) => sqlInjection(i, now));
   await appendFile(step.accessLog, `${lines.join('\n')}\n`);
   const written = performance.now();
-  console.log(`demo: an attacker at ${ATTACKER} sends 30 SQL injections; the gateway logs them`);
+  console.log(`demo: an attacker at ${ATTACKER} sends ${ATTACK_LINES} SQL injections; the gateway logs them`);
   if (!(await waitForEvery(step.gatewayDirs, true)))
     throw new Error(`no ban of ${ATTACKER} reached every gateway within ${WAIT_MS / 1000}s`);
   const banned = performance.now();

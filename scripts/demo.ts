@@ -37,6 +37,12 @@ const operator = spawn(process.execPath, [join(REPO_ROOT, 'bin', 'gateway-worker
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
   },
   stdio: ['ignore', 'inherit', 'inherit'],
+  // Its own process group: a Ctrl-C reaches the demo only, which stops the operator with one
+  // SIGTERM (a second signal makes the operator exit at once, skipping its graceful stop).
+  detached: true,
+});
+process.on('exit', () => {
+  if (operator.exitCode === null && operator.signalCode === null) operator.kill('SIGKILL');
 });
 
 const kubectl = (() => {

@@ -87,10 +87,12 @@ export class ManagedProcess {
     const fd = openSync(logFile, 'a');
     try {
       // A detached process must outlive us; any other runs under the reaper, which kills it
-      // when our end of its stdin closes, so not even a SIGKILL of this process leaks it.
+      // when our end of its stdin closes, so not even a SIGKILL of this process leaks it. Both
+      // get their own process group: a Ctrl-C reaches this process only, which stops them in
+      // order (the operator before its database), instead of everything at once.
       const child = options.detached
         ? spawn(binary, args, { stdio: ['ignore', fd, fd], detached: true })
-        : spawn('bash', [REAPER, binary, ...args], { stdio: ['pipe', fd, fd] });
+        : spawn('bash', [REAPER, binary, ...args], { stdio: ['pipe', fd, fd], detached: true });
       if (options.detached) child.unref();
       else liveChildren.add(child);
       return new ManagedProcess(name, child, logFile);

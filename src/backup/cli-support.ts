@@ -7,7 +7,6 @@ import { readFileSync } from 'node:fs';
 import { KubeConfig } from '@kubernetes/client-node';
 
 export const PASSPHRASE_ENV = 'GATEWAY_WORKER_BACKUP_PASSPHRASE';
-export const MIN_PASSPHRASE_LENGTH = 12;
 
 export class UsageError extends Error {}
 

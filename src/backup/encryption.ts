@@ -22,6 +22,8 @@ import { createCipheriv, createDecipheriv, randomBytes, scrypt, type ScryptOptio
 
 export const MAGIC = Buffer.from('GWBACKUP', 'ascii');
 export const FORMAT_VERSION = 1;
+/** Shorter passphrases are refused, by the CLI and by scheduled database backups alike. */
+export const MIN_PASSPHRASE_LENGTH = 12;
 const KDF_SCRYPT = 1;
 const SALT_BYTES = 16;
 const NONCE_BYTES = 12;

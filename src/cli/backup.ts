@@ -8,14 +8,13 @@ import { basename } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { createArchive, secretKind, serializeArchive } from '../backup/archive.js';
 import {
-  MIN_PASSPHRASE_LENGTH,
   PASSPHRASE_ENV,
   UsageError,
   defaultKubeConfig,
   parseFlags,
   readPassphrase,
 } from '../backup/cli-support.js';
-import { encryptBackup, type ScryptParameters } from '../backup/encryption.js';
+import { encryptBackup, MIN_PASSPHRASE_LENGTH, type ScryptParameters } from '../backup/encryption.js';
 import { listManagedSecrets } from '../backup/kube-secrets.js';
 import { KubeClient } from '../runtime/kube/client.js';
 import { recordCliAudit } from './audit-cli-record.js';

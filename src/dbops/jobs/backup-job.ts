@@ -1,7 +1,7 @@
 /** `dbops.backup`: one backup of a DatabaseBackup (src/dbops/backup/runner.ts). */
 import { durationMillis } from '../../api/v1alpha1/checks/duration.js';
 import type { DatabaseBackup } from '../../api/v1alpha1/index.js';
-import { MIN_PASSPHRASE_LENGTH } from '../../backup/cli-support.js';
+import { MIN_PASSPHRASE_LENGTH } from '../../backup/encryption.js';
 import { humanBytes } from '../../domain/dbops/index.js';
 import { BackupCatalog } from '../backup/catalog.js';
 import { runBackup } from '../backup/runner.js';

@@ -114,7 +114,12 @@ export class AcmeAccounts {
       }
       const account = new AcmeAccount(
         identity,
-        new AcmeConnection(transport, stored.privateKeyPem, stored.url, options.externalAccountBinding),
+        await AcmeConnection.open(
+          transport,
+          stored.privateKeyPem,
+          stored.url,
+          options.externalAccountBinding,
+        ),
         stored,
         {
           store: this.options.store,

@@ -4,7 +4,8 @@
  * shipped: GEOIP_COUNTRY_DATABASE and GEOIP_ASN_DATABASE name files you provide. Lookups are
  * cached (bounded) by the reader.
  */
-import maxmind, { type AsnResponse, type CountryResponse, type Reader, type Response } from 'maxmind';
+import { isIP } from 'node:net';
+import type { AsnResponse, CountryResponse, Reader, Response } from 'maxmind';
 import type { GeoLookup } from './enrichment.js';
 
 export interface GeoIpFiles {
@@ -25,6 +26,8 @@ export class GeoIp implements GeoLookup {
     const open = async <T extends Response>(path: string | undefined, key: string) => {
       if (path === undefined) return undefined;
       try {
+        // Loaded only when a database is configured: none is shipped.
+        const { default: maxmind } = await import('maxmind');
         return await maxmind.open<T>(path, { cache: { max: CACHE_ENTRIES } });
       } catch (error) {
         throw new Error(
@@ -40,7 +43,7 @@ export class GeoIp implements GeoLookup {
   }
 
   lookup(ip: string): { country: string; asn: string } {
-    if (!maxmind.validate(ip)) return { country: '', asn: '' };
+    if (isIP(ip) === 0) return { country: '', asn: '' };
     const place = this.country?.get(ip);
     const network = this.asn?.get(ip);
     // An MMDB may lack a field its kind usually has: read them as optional.

@@ -277,18 +277,20 @@ describe('Helm chart and install manifest', function () {
       expect(names, 'its own namespace is already covered').not.to.include('gateway-worker-own-secrets');
     });
 
-    it('gateway discovery and extra environment variables reach the container', async () => {
+    it('gateway discovery, V8 flags and extra environment variables reach the container', async () => {
       const env = (objects: KubeObject[]): Record<string, string | undefined> =>
         Object.fromEntries(
           only(objects, 'Deployment').spec!.template.spec!.containers[0]!.env!.map((e) => [e.name, e.value]),
         );
       const defaults = env(await template('gw-ns'));
-      expect(defaults).not.to.have.any.keys('GATEWAY_SELECTOR', 'GATEWAY_AGENT_PORT');
+      expect(defaults).not.to.have.any.keys('GATEWAY_SELECTOR', 'GATEWAY_AGENT_PORT', 'NODE_OPTIONS');
       const set = env(
         await template(
           'gw-ns',
           '--set',
           'gateways.selector=app=edge\\,tier=gw,gateways.agentPort=9000',
+          '--set',
+          'nodeOptions=--max-semi-space-size=2',
           '--set-json',
           'extraEnv=[{"name":"CONFIG_FILE","value":"/etc/gw/config.yaml"}]',
         ),
@@ -297,6 +299,7 @@ describe('Helm chart and install manifest', function () {
         GATEWAY_SELECTOR: 'app=edge,tier=gw',
         GATEWAY_AGENT_PORT: '9000',
         CONFIG_FILE: '/etc/gw/config.yaml',
+        NODE_OPTIONS: '--max-semi-space-size=2',
       });
     });
 

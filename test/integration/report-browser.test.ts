@@ -16,7 +16,7 @@ import { reportWindow } from '../../src/reports/gather.js';
 import { AuditStore } from '../../src/telemetry/audit-store.js';
 import { TelemetryProcessor } from '../../src/telemetry/processor.js';
 import { queryTraffic } from '../../src/telemetry/queries.js';
-import { launchChromium } from '../support/chromium.js';
+import { chromiumPath, launchChromium } from '../support/chromium.js';
 import { migratedStore, type TestStore } from '../support/job-fixtures.js';
 import { accessEntry, insertBatch, securityEntry } from '../support/stored-batches.js';
 
@@ -201,6 +201,17 @@ describe('report in a real browser (real PostgreSQL, real processor, Chromium)',
     expect(await cells('top_paths', 'name')).to.include('/api/<script>alert(1)</script>');
     expect(await page.locator('script').count()).to.equal(0);
     expect(html).not.to.match(/<script/i);
+  });
+
+  it('fails naming the install command when Chromium is missing', () => {
+    const saved = process.env.CHROMIUM_PATH;
+    process.env.CHROMIUM_PATH = '/nonexistent/chromium';
+    try {
+      expect(() => chromiumPath()).to.throw(/apt-get install chromium/);
+    } finally {
+      if (saved === undefined) delete process.env.CHROMIUM_PATH;
+      else process.env.CHROMIUM_PATH = saved;
+    }
   });
 
   it('takes a screenshot: a non-empty PNG', async () => {

@@ -42,9 +42,9 @@ export function scheduleProblem(report: Report): string | undefined {
 }
 
 /**
- * The status the controller writes: observedGeneration, and Ready while no report exists yet
+ * The status the controller writes: observedGeneration, and Ready until the first run ends
  * (Scheduled) or when the schedule is invalid (InvalidSchedule; the last good schedule stays).
- * Once reports run, the job owns Ready, unless the schedule turns invalid.
+ * Once a run has ended, the job owns Ready, unless the schedule turns invalid.
  */
 export function plannedStatus(
   report: Report,
@@ -63,7 +63,8 @@ export function plannedStatus(
       { type: 'Ready', status: 'False', reason: 'InvalidSchedule', message: problem, ...gen },
       now,
     );
-  else if (previous?.lastReport === undefined || ready?.reason === 'InvalidSchedule')
+  // The job's outcome (ReportStored, ObjectStoreMissing, ...) stays until the next run.
+  else if (ready === undefined || ready.reason === 'InvalidSchedule' || ready.reason === 'Scheduled')
     conditions = setCondition(
       conditions,
       {

@@ -2,30 +2,55 @@
  * Report end to end through the whole operator (real API server, PostgreSQL, a directory object
  * store): a Report gets its schedule in the job queue and Ready=Scheduled; a run of its job
  * (enqueued as the scheduler does, through `gateway-worker jobs run`) stores the report, keeps the
- * status's lastReport and reports list, and Ready=ReportStored; deleting the Report removes its
- * schedule.
+ * status's lastReport and reports list, and Ready=ReportStored, and a real webhook receives the
+ * links through the notification sender; deleting the Report removes its schedule.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { ReportResource, statusOf, type Report } from '../../src/api/v1alpha1/index.js';
+import {
+  NotificationChannelResource,
+  ReportResource,
+  statusOf,
+  type Report,
+} from '../../src/api/v1alpha1/index.js';
 import { main, type Output } from '../../src/cli/main.js';
 import { reportScheduleName } from '../../src/reports/report-schedules.js';
+import { CoreTypes } from '../../src/runtime/kube/resource.js';
 import { ScheduleRepository } from '../../src/storage/jobs/schedule-repository.js';
 import { startDbopsOperator, untilCondition, type DbopsOperator } from '../support/dbops-harness.js';
 import { eventually, postgresAt } from '../support/job-fixtures.js';
+import { NotifyReceiver } from '../support/notify-receiver.js';
 
 const API = 'gateway.awesomeapi.com.br/v1alpha1';
 
 describe('Report through the operator (real API server, PostgreSQL, object store)', function () {
   this.timeout(180_000);
   let op: DbopsOperator;
+  let receiver: NotifyReceiver;
 
   before(async () => {
-    op = await startDbopsOperator('reports-op');
+    receiver = await NotifyReceiver.start({ hmacKey: 'report-hook-key-0123456789' });
+    op = await startDbopsOperator('reports-op', { config: { reportLinkBaseUrl: 'https://gw.example.com' } });
+    await op.client.create(CoreTypes.secret, {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'hook-hmac', namespace: op.namespace },
+      stringData: { key: 'report-hook-key-0123456789' },
+    });
+    await op.client.create(NotificationChannelResource, {
+      apiVersion: API,
+      kind: 'NotificationChannel',
+      metadata: { name: 'ops-webhook', namespace: op.namespace },
+      spec: {
+        type: 'webhook',
+        webhook: { url: receiver.url, hmacSecretRef: { name: 'hook-hmac', key: 'key' } },
+      },
+    });
   });
   after(async () => {
     await op.stop();
+    await receiver.stop();
   });
 
   const schedules = async () => {
@@ -37,12 +62,18 @@ describe('Report through the operator (real API server, PostgreSQL, object store
     }
   };
 
-  it('schedules a Report, runs its job, stores the report and reports it in status; deleting it drops the schedule', async () => {
+  it('schedules a Report, runs its job, stores the report, reports it in status, sends the links to a webhook; deleting it drops the schedule', async () => {
     await op.client.create(ReportResource, {
       apiVersion: API,
       kind: 'Report',
       metadata: { name: 'daily', namespace: op.namespace },
-      spec: { schedule: '0 7 * * *', timeZone: 'UTC', window: '24h', formats: ['html', 'json'] },
+      spec: {
+        schedule: '0 7 * * *',
+        timeZone: 'UTC',
+        window: '24h',
+        formats: ['html', 'json'],
+        delivery: { channels: [{ name: 'ops-webhook' }] },
+      },
     });
     const scheduled = await untilCondition<Report>(
       op.client,
@@ -85,6 +116,25 @@ describe('Report through the operator (real API server, PostgreSQL, object store
       expect(existsSync(join(op.archive, 'reports', op.namespace, 'daily', id, `report.${format}`))).to.equal(
         true,
       );
+
+    // The webhook gets the links (and the attachment's name), signed, through the notification sender.
+    const delivered = await eventually(
+      () => receiver.received.find((r) => r.body.includes(id)),
+      'the report reaches the webhook',
+      60_000,
+    );
+    expect(delivered.signatureValid).to.equal(true);
+    const payload = delivered.json() as {
+      kind: string;
+      links: { url: string }[];
+      attachments: { filename: string }[];
+    };
+    expect(payload.kind).to.equal('content');
+    expect(payload.links.map((l) => l.url)).to.deep.equal([
+      `https://gw.example.com/api/v1/reports/${op.namespace}/daily/${id}?format=html`,
+      `https://gw.example.com/api/v1/reports/${op.namespace}/daily/${id}?format=json`,
+    ]);
+    expect(payload.attachments.map((a) => a.filename)).to.deep.equal([`report-daily-${id}.html`]);
 
     await op.client.delete(ReportResource, op.namespace, 'daily');
     await eventually(

@@ -16,7 +16,7 @@ import { setCondition } from '../runtime/status/conditions.js';
 import type { Database } from '../storage/database.js';
 import { PermanentJobError, type JobContext, type JobKind } from '../storage/jobs/job-kind.js';
 import type { ObjectStore } from '../storage/object-store.js';
-import { generateReport } from './generate.js';
+import { generateReport, type GeneratedReport } from './generate.js';
 import { ReportArchive, reportId, type StoredReport } from './report-archive.js';
 
 export const REPORT_JOB_KIND = 'reports.generate';
@@ -89,9 +89,10 @@ export async function runReportJob(deps: ReportJobDeps, job: JobContext): Promis
     );
   const nowMs = deps.clock.now();
   const { spec } = report;
-  let stored: StoredReport;
+  const reason = (error: unknown) => (error instanceof Error ? error.message : String(error));
+  let generated: GeneratedReport;
   try {
-    const generated = await generateReport({
+    generated = await generateReport({
       db,
       schema: deps.schema,
       window: spec.window,
@@ -102,38 +103,43 @@ export async function runReportJob(deps: ReportJobDeps, job: JobContext): Promis
       formats: spec.formats,
       title: `Report ${ref.namespace}/${ref.name} (${spec.window})`,
     });
-    const archive = new ReportArchive(objectStore);
+  } catch (error) {
+    return fail('GenerationFailed', `the report could not be generated: ${reason(error)}`, false);
+  }
+  const archive = new ReportArchive(objectStore);
+  let stored: StoredReport;
+  let kept: StoredReport[];
+  try {
     stored = await archive.put(ref.namespace, ref.name, reportId(nowMs), generated.files);
     await archive.prune(ref.namespace, ref.name, spec.keep);
-    const failures = await deliver(deps, report, stored, generated.files);
-    const kept = await archive.list(ref.namespace, ref.name);
-    if (failures.length > 0) {
-      await deps.writeStatus(
-        report,
-        statusWith(report, deps, {
+    kept = await archive.list(ref.namespace, ref.name);
+  } catch (error) {
+    return fail(
+      'StoreFailed',
+      `the report could not be stored in ${objectStore.location}: ${reason(error)}`,
+      false,
+    );
+  }
+  // Delivery failures do not fail the job: a retry would store the report again.
+  const failures = await deliver(deps, report, stored, generated.files);
+  await deps.writeStatus(
+    report,
+    failures.length > 0
+      ? statusWith(report, deps, {
           reason: 'DeliveryFailed',
           message: `report ${stored.id} was stored; delivery failed: ${failures.join('; ')}`,
           ready: false,
           stored,
           kept,
+        })
+      : statusWith(report, deps, {
+          reason: 'ReportStored',
+          message: `report ${stored.id} stored (${humanBytes(stored.sizeBytes)}) and queued to ${spec.delivery?.channels?.length ?? 0} channel(s)`,
+          ready: true,
+          stored,
+          kept,
         }),
-      );
-      return;
-    }
-    await deps.writeStatus(
-      report,
-      statusWith(report, deps, {
-        reason: 'ReportStored',
-        message: `report ${stored.id} stored (${humanBytes(stored.sizeBytes)}) and queued to ${spec.delivery?.channels?.length ?? 0} channel(s)`,
-        ready: true,
-        stored,
-        kept,
-      }),
-    );
-  } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    return fail('GenerationFailed', `the report could not be generated: ${message}`, false);
-  }
+  );
 }
 
 /** Queues the report to each channel; returns what could not be queued, per channel. */

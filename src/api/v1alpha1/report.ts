@@ -72,7 +72,7 @@ const reportEntry = object('One stored report.', {
 const status = object('What the operator observed and did; written by the operator only.', {
   observedGeneration,
   conditions: conditions(
-    'Ready (the last scheduled report was generated, stored and delivered); reasons include ReportStored, GenerationFailed, DeliveryFailed, ObjectStoreMissing',
+    'Ready (the last scheduled report was generated, stored and delivered); reasons: Scheduled, ReportStored, InvalidSchedule, ObjectStoreMissing, StoreUnavailable, GenerationFailed, StoreFailed, DeliveryFailed',
   ),
   lastReport: string('Id of the newest stored report.', { maxLength: 64 }),
   lastReportTime: timestamp('When the newest report was generated.'),

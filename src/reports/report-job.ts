@@ -15,6 +15,7 @@ import type { Clock } from '../runtime/clock.js';
 import { setCondition } from '../runtime/status/conditions.js';
 import type { Database } from '../storage/database.js';
 import { PermanentJobError, type JobContext, type JobKind } from '../storage/jobs/job-kind.js';
+import { ScheduleRepository } from '../storage/jobs/schedule-repository.js';
 import type { ObjectStore } from '../storage/object-store.js';
 import { generateReport, type GeneratedReport } from './generate.js';
 import { ReportArchive, reportId, type StoredReport } from './report-archive.js';
@@ -71,7 +72,12 @@ export async function runReportJob(deps: ReportJobDeps, job: JobContext): Promis
   if (!ref) throw new PermanentJobError(`target ${job.target} is not Report/<namespace>/<name>`);
   const report = await deps.getReport(ref.namespace, ref.name);
   if (!report) {
-    job.logger.info('the Report is gone; nothing to generate', { target: job.target });
+    // Deleted while no leader watched: its schedule is an orphan, removed on its first firing.
+    const db = deps.store.database;
+    if (db) await new ScheduleRepository(db, deps.schema).deleteOthers(job.target, []);
+    job.logger.info('the Report is gone; nothing to generate, its schedule is removed', {
+      target: job.target,
+    });
     return;
   }
   const fail = async (reason: string, message: string, permanent: boolean): Promise<never> => {

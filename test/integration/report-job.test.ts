@@ -196,10 +196,22 @@ describe('scheduled reports: job, archive and schedule (real PostgreSQL, directo
     });
   });
 
-  it('does nothing for a Report that is gone, and refuses a malformed target', async () => {
+  it('removes the schedule of a Report that is gone, generating nothing, and refuses a malformed target', async () => {
+    await syncReportSchedule(
+      test.db,
+      test.schema,
+      { namespace: 'shop', name: 'daily' },
+      { cron: '0 7 * * *', timeZone: 'UTC' },
+      new Date(D0),
+    );
     current = undefined;
     await runReportJob(deps(), job('Report/shop/daily'));
     expect(statuses).to.deep.equal([]);
+    const left = await new ScheduleRepository(test.db, test.schema).list();
+    expect(left.filter((s) => s.owner === 'Report/shop/daily')).to.deep.equal([]);
+    expect(await new ReportArchive(new DirectoryObjectStore(dir, clock)).list('shop', 'daily')).to.deep.equal(
+      [],
+    );
     let error: unknown;
     try {
       await runReportJob(deps(), job('DatabaseBackup/shop/daily'));

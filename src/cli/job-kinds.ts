@@ -7,6 +7,7 @@
 import type { Config } from '../config/index.js';
 import { dbopsJobKinds, type DbopsDeps } from '../dbops/jobs/index.js';
 import { JobKinds } from '../storage/jobs/job-kind.js';
+import { reportJobKind, type ReportJobDeps } from '../reports/report-job.js';
 import { PRUNE_JOB_KIND, pruneJobKind } from '../storage/jobs/prune-job.js';
 import type { Database } from '../storage/database.js';
 import type { ObjectStore } from '../storage/object-store.js';
@@ -33,6 +34,8 @@ export interface JobResources {
    * the database controllers, not here.
    */
   readonly dbops?: () => DbopsDeps | undefined;
+  /** What scheduled reports need (the operator's; each Report's controller declares its schedule). */
+  readonly reports?: () => ReportJobDeps | undefined;
 }
 
 export function registerJobKinds(config: Config, store: JobStore, resources: JobResources = {}): JobKinds {
@@ -48,6 +51,7 @@ export function registerJobKinds(config: Config, store: JobStore, resources: Job
   }))
     kinds.register(kind);
   for (const kind of dbopsJobKinds(resources.dbops ?? (() => undefined))) kinds.register(kind);
+  kinds.register(reportJobKind(resources.reports ?? (() => undefined)));
   return kinds
     .schedule({ name: 'telemetry-downsample', cron: '*/5 * * * *', kind: DOWNSAMPLE_JOB_KIND })
     .schedule({ name: 'telemetry-retention-hourly', cron: '23 * * * *', kind: RETENTION_JOB_KIND })

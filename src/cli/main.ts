@@ -61,6 +61,7 @@ async function run(
   if (command === 'notify') return (await import('./notify.js')).runNotify(args, env, out);
   if (command === 'decisions') return (await import('./decisions.js')).runDecisions(args, env, out);
   if (command === 'incidents') return (await import('./incidents.js')).runIncidents(args, env, out);
+  if (command === 'report') return (await import('./report.js')).runReport(args, env, out);
   if (args.length === 1 && (args[0] === '--help' || args[0] === '-h')) {
     out.stdout(usage(configKeys));
     return 0;

@@ -53,6 +53,7 @@ import { Store } from '../storage/store.js';
 import { NotificationService } from '../notify/notification-service.js';
 import { TelemetryIngest } from '../telemetry/ingest/telemetry-ingest.js';
 import { storeSettings } from '../storage/connection-settings.js';
+import { reportComponents, type ReportComponents } from '../controllers/report/index.js';
 import { registerJobKinds } from './job-kinds.js';
 import { telemetryComponents, type Telemetry } from './telemetry.js';
 import { threatPolicyComponents } from './threat-policies.js';
@@ -117,9 +118,12 @@ export function buildOperator(config: Config, logger: Logger, deps: OperatorDeps
     tools: () => pgTools(),
     minimumServerVersion: deps.dbops?.minimumServerVersion ?? MINIMUM_SERVER_VERSION_NUM,
   };
+  // Set once the informers and the outbox exist (below); a report job before that retries.
+  const late: { reports?: ReportComponents } = {};
   const kinds = registerJobKinds(config, store, {
     objectStore: () => objectStore?.opened,
     dbops: () => dbops,
+    reports: () => late.reports?.jobDeps,
   });
   const schema = config.databaseSchema;
   const runner = new JobRunner({ kinds, store, schema, workers: config.queueWorkers, logger, registry });
@@ -263,6 +267,18 @@ export function buildOperator(config: Config, logger: Logger, deps: OperatorDeps
     workers: config.queueWorkers,
   });
   for (const component of notifications.leaderComponents) manager.add(component);
+  // Reports (docs/reports.md): schedules on the leader, jobs on any replica, delivery by the outbox.
+  const reports = reportComponents({
+    ...shared,
+    store,
+    schema,
+    objectStore: () => objectStore?.opened,
+    outbox: notifications.outbox,
+    certificates,
+    ...(config.reportLinkBaseUrl === undefined ? {} : { linkBaseUrl: config.reportLinkBaseUrl }),
+  });
+  late.reports = reports;
+  manager.add(reports.controller);
 
   // The HTTP API on the health server's port; its endpoints are listed in src/http-api/routes.ts.
   const reviewer = new KubeReviewer({ client, registry });
@@ -275,6 +291,7 @@ export function buildOperator(config: Config, logger: Logger, deps: OperatorDeps
       },
       telemetry: { store, schema, now: () => Date.now() },
       jobs,
+      reports: reports.api,
     }),
     authenticator: reviewer,
     authorizer: reviewer,

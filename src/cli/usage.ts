@@ -17,6 +17,7 @@ export const COMMANDS = {
   decisions:
     'list, add and delete threat decisions (bans) pushed to every gateway: decisions list|add|delete',
   incidents: 'incidents ThreatPolicy scenarios opened: incidents list|show',
+  report: 'an ad-hoc report on stdout: report --since 24h|7d|30d --format html|json|csv [--namespace NS]',
 } as const;
 
 export type CommandName = keyof typeof COMMANDS;

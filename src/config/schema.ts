@@ -78,6 +78,12 @@ export const configSchema = {
       description:
         'file:///ABSOLUTE/PATH (a directory, such as a mounted volume) or s3://BUCKET[/PREFIX] (a bucket name of 3 to 63 lowercase letters, digits, dots or hyphens)',
     },
+    REPORT_LINK_BASE_URL: {
+      type: 'string',
+      pattern: '^https?://[^\\s/]+(/[^\\s]*)?$',
+      description:
+        "the operator's HTTP API as the readers of reports reach it, such as https://gateway-worker.example.com: the links in delivered reports start with it",
+    },
     S3_ENDPOINT: {
       type: 'string',
       pattern: '^https?://[^\\s/]+(/[^\\s]*)?$',

@@ -16,7 +16,7 @@ import {
   type Authorizer,
 } from './kube-reviews.js';
 import { QueryError } from './query.js';
-import { ApiProblem, type ApiResponse, type Route } from './route.js';
+import { ApiProblem, FileResponse, type ApiResponse, type Route } from './route.js';
 
 export const API_PREFIX = '/api/';
 
@@ -322,6 +322,20 @@ function unavailable(error: unknown): { status: number; body: object; headers: R
 }
 
 function send(res: ServerResponse, status: number, body: object, headers: Record<string, string> = {}): void {
+  if (body instanceof FileResponse) {
+    res.writeHead(status, {
+      'Content-Type': body.contentType,
+      'Cache-Control': 'no-store',
+      'Content-Length': body.bytes.length,
+      'X-Content-Type-Options': 'nosniff',
+      ...(body.filename === undefined
+        ? {}
+        : { 'Content-Disposition': `inline; filename="${body.filename}"` }),
+      ...headers,
+    });
+    res.end(body.bytes);
+    return;
+  }
   const text = `${JSON.stringify(body)}\n`;
   res.writeHead(status, {
     'Content-Type': 'application/json; charset=utf-8',

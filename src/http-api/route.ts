@@ -42,6 +42,16 @@ export class ApiResponse {
   ) {}
 }
 
+/** A reply that is a file rather than JSON (a stored report): its bytes, served with its content type. */
+export class FileResponse {
+  constructor(
+    readonly contentType: string,
+    readonly bytes: Buffer,
+    /** Suggested name for saving it (Content-Disposition), when there is one. */
+    readonly filename?: string,
+  ) {}
+}
+
 /** A refusal a handler raises; it becomes `{ code, reason, message }` with its status. */
 export class ApiProblem extends Error {
   constructor(

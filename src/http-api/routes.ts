@@ -10,6 +10,8 @@ import { GROUP_BY } from '../telemetry/queries.js';
 import { listGateways, type GatewaySources } from './gateways-view.js';
 import { jobRequest } from './job-body.js';
 import { boolean, duration, integer, namespaceName, oneOf, resolveTime, text, time } from './query.js';
+import { REPORT_FORMATS } from '../domain/reports/sections.js';
+import { downloadReport, listReports, type ReportSources } from './reports-view.js';
 import { ApiProblem, ApiResponse, route, type Route } from './route.js';
 import { decisionsView, incidentView, incidentsView } from './threats-view.js';
 import { auditView, jobCall, topView, trafficView, type TelemetrySources } from './telemetry-view.js';
@@ -18,7 +20,11 @@ export interface ApiSources {
   readonly gateways: GatewaySources;
   readonly telemetry: TelemetrySources;
   readonly jobs: JobQueue;
+  /** Stored reports (Report kind); the routes answer 503 without them. */
+  readonly reports?: ReportSources;
 }
+
+const NO_REPORTS: ReportSources = { archive: () => undefined, reports: () => [] };
 
 const HOUR = { agoMs: 3_600_000 } as const;
 const NOW = { agoMs: 0 } as const;
@@ -33,7 +39,26 @@ export function apiRoutes(sources: ApiSources): Route[] {
     const now = telemetry.now();
     return { sinceMs: resolveTime(query.since, now), untilMs: resolveTime(query.until, now) };
   };
+  const reports = sources.reports ?? NO_REPORTS;
   return [
+    route({
+      method: 'GET',
+      path: '/api/v1/reports',
+      verb: 'list',
+      resource: 'reports',
+      query: { namespace: namespaceName(), name: name('a Report name') },
+      scope: ({ query }) => ({ namespace: query.namespace }),
+      handler: ({ query }) => listReports(reports, query),
+    }),
+    route({
+      method: 'GET',
+      path: '/api/v1/reports/:namespace/:name/:id',
+      verb: 'get',
+      resource: 'reports',
+      query: { format: oneOf(REPORT_FORMATS) },
+      scope: ({ params }) => ({ namespace: params.namespace, name: params.name }),
+      handler: ({ params, query }) => downloadReport(reports, params, query.format),
+    }),
     route({
       method: 'GET',
       path: '/api/v1/gateways',

@@ -162,7 +162,7 @@ describe('validate', () => {
         '1:apiVersion: Unsupported value: "gateway.awesomeapi.com.br/v1": supported values: "gateway.awesomeapi.com.br/v1alpha1"',
         '2:kind: Unsupported value: "Gateway": supported values: "Certificate", "WafRuleSet", "RouteConfig", ' +
           '"DatabaseConnection", "DatabaseMigration", "DatabaseRetention", "DatabaseBackup", "DatabaseMaintenance", ' +
-          '"NotificationChannel", "NotificationPolicy", "ThreatFeed", "ThreatAllowlist", "ThreatPolicy"',
+          '"NotificationChannel", "NotificationPolicy", "ThreatFeed", "ThreatAllowlist", "ThreatPolicy", "Report"',
         '3:: not a Kubernetes object: expected a mapping with apiVersion and kind',
       ]);
     });

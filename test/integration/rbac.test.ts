@@ -189,6 +189,8 @@ describe('RBAC of the Helm chart (kubectl auth can-i as its ServiceAccount)', fu
         ['list', `databasemigrations.${GROUP}`, 'all', true],
         ['patch', `databasebackups.${GROUP}/status`, ns, true],
         ['get', `databaseconnections.${GROUP}`, ns, true],
+        ['watch', `reports.${GROUP}`, 'all', true],
+        ['patch', `reports.${GROUP}/status`, ns, true],
         ['watch', 'configmaps', 'all', true],
         ['get', 'secrets', ns, true],
       ];
@@ -214,6 +216,8 @@ describe('RBAC of the Helm chart (kubectl auth can-i as its ServiceAccount)', fu
         ['delete', `routeconfigs.${GROUP}`, ns, false],
         ['create', `databasebackups.${GROUP}`, ns, false],
         ['delete', `databasemigrations.${GROUP}`, ns, false],
+        ['create', `reports.${GROUP}`, ns, false],
+        ['delete', `reports.${GROUP}`, ns, false],
         ['update', 'services', ns, false],
         ['create', 'events', ns, false],
         ['list', 'namespaces', 'all', false],

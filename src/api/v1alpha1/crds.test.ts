@@ -54,6 +54,7 @@ describe('v1alpha1 CRDs', () => {
       ['ThreatFeed', 'threatfeeds', 'gwfeed', 'gateway-worker', 'Namespaced'],
       ['ThreatAllowlist', 'threatallowlists', 'gwallow', 'gateway-worker', 'Namespaced'],
       ['ThreatPolicy', 'threatpolicies', 'gwthreat', 'gateway-worker', 'Namespaced'],
+      ['Report', 'reports', 'gwreport', 'gateway-worker', 'Namespaced'],
     ]);
     for (const kind of KINDS) {
       const [version] = crdFor(kind).spec.versions;
@@ -78,6 +79,7 @@ describe('v1alpha1 CRDs', () => {
       'Ready,Degraded,Entries,Ranges,Last Refresh,Synced,Age',
       'Ready,Entries,Age',
       'Ready,Mode,Decisions,Incidents 24h,Last Triggered,Age',
+      'Schedule,Window,Last Report,Ready,Age',
     ]);
     const synced = KINDS.flatMap((k) => k.printerColumns.filter((c) => c.name === 'Synced'));
     for (const column of synced) expect(column.jsonPath).to.equal('.status.gateways.summary');

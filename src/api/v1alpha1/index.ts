@@ -15,6 +15,7 @@ import { threatPolicyKind } from './threatpolicy.js';
 import { wafRuleSetKind } from './wafruleset.js';
 import { notificationChannelKind } from './notificationchannel.js';
 import { notificationPolicyKind } from './notificationpolicy.js';
+import { reportKind } from './report.js';
 import type { KindDefinition } from './schema/kind.js';
 
 export { certificateKind, routeConfigKind, wafRuleSetKind, notificationChannelKind, notificationPolicyKind };
@@ -46,7 +47,8 @@ export type {
   DatabaseMaintenanceSpec,
   DatabaseMaintenanceStatus,
 } from './databasemaintenance.js';
-export { threatAllowlistKind, threatFeedKind, threatPolicyKind };
+export { threatAllowlistKind, threatFeedKind, threatPolicyKind, reportKind };
+export type { Report, ReportSpec, ReportStatus, StoredReportEntry } from './report.js';
 export { keySize, type Certificate, type CertificateSpec, type CertificateStatus } from './certificate.js';
 export type { WafRuleSet, WafRuleSetSpec, WafRuleSetStatus, WafRule, WafCondition } from './wafruleset.js';
 export type { RouteConfig, RouteConfigSpec, RouteConfigStatus, Route, Backend } from './routeconfig.js';
@@ -92,6 +94,7 @@ export const KINDS: readonly KindDefinition[] = [
   threatFeedKind,
   threatAllowlistKind,
   threatPolicyKind,
+  reportKind,
 ];
 
 /** For KubeClient and informers: `client.get<Certificate>(CertificateResource, ns, name)`. */
@@ -108,6 +111,7 @@ export const NotificationPolicyResource = notificationPolicyKind.resource;
 export const ThreatFeedResource = threatFeedKind.resource;
 export const ThreatAllowlistResource = threatAllowlistKind.resource;
 export const ThreatPolicyResource = threatPolicyKind.resource;
+export const ReportResource = reportKind.resource;
 
 export function kindNamed(kind: string): KindDefinition | undefined {
   return KINDS.find((k) => k.kind === kind);

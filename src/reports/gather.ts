@@ -1,0 +1,180 @@
+/**
+ * The gather step of a report: reads the rollups, security events, threats and audit trail for
+ * a window (and certificates through a function the caller provides, since only the operator
+ * has the cluster), and returns the plain ReportData the pure model is built from.
+ */
+import type {
+  CertificateItem,
+  ReportData,
+  ReportWindow,
+  TrafficStep,
+} from '../domain/reports/report-data.js';
+import { WINDOW_MS } from '../domain/reports/report-data.js';
+import { TOP_LIMIT } from '../domain/reports/report-model.js';
+import type { Database } from '../storage/database.js';
+import { DecisionRepository } from '../storage/threats/decision-repository.js';
+import { IncidentRepository } from '../storage/threats/incident-repository.js';
+import { AuditStore } from '../telemetry/audit-store.js';
+import { queryTop, queryTraffic, type GroupBy, type TrafficPoint } from '../telemetry/queries.js';
+import { dailyPeaks, wafBlocks } from './gather-sql.js';
+
+const HOUR_MS = 3_600_000;
+
+/** Audit actions that change configuration (the rest record observations and pushes). */
+const CHANGE_ACTIONS = new Set(['create', 'update', 'delete', 'rollback', 'restore']);
+
+/** Chart steps per window: 24 hours, 28 quarter-days, 30 days. */
+const STEP_MS: Record<ReportWindow, number> = { '24h': HOUR_MS, '7d': 6 * HOUR_MS, '30d': 24 * HOUR_MS };
+
+export interface GatherOptions {
+  readonly db: Database;
+  readonly schema: string;
+  readonly window: ReportWindow;
+  readonly nowMs: number;
+  readonly namespace?: string;
+  /** The certificates to list; absent when the caller cannot read the cluster. */
+  readonly certificates?: () => Promise<CertificateItem[]>;
+}
+
+/**
+ * The window ends at the start of the current hour, so hourly rollups answer whole steps and
+ * two reports generated in the same hour agree.
+ */
+export function reportWindow(window: ReportWindow, nowMs: number): { sinceMs: number; untilMs: number } {
+  const untilMs = nowMs - (nowMs % HOUR_MS);
+  return { sinceMs: untilMs - WINDOW_MS[window], untilMs };
+}
+
+export async function gatherReportData(options: GatherOptions): Promise<ReportData> {
+  const { db, schema, nowMs, namespace } = options;
+  const { sinceMs, untilMs } = reportWindow(options.window, nowMs);
+  // With a namespace, only its RouteConfigs' routes ('namespace/name/route') count.
+  const scope = namespace === undefined ? {} : { routeConfig: namespace };
+  const whole = async (by: GroupBy) =>
+    (
+      await queryTraffic(db, schema, { sinceMs, untilMs, stepMs: untilMs - sinceMs, by, ...scope }, nowMs)
+    ).series.map((s) => ({ group: s.group ?? '', point: s.points[0] }));
+  const series = await queryTraffic(
+    db,
+    schema,
+    { sinceMs, untilMs, stepMs: STEP_MS[options.window], ...scope },
+    nowMs,
+  );
+  const steps: TrafficStep[] = (series.series[0]?.points ?? []).map((p) => ({
+    timeMs: Date.parse(p.time),
+    requests: p.requests,
+    errors: p.errors,
+    bytesIn: p.bytesIn,
+    bytesOut: p.bytesOut,
+  }));
+  const totals = steps.reduce(
+    (t, p) => ({
+      requests: t.requests + p.requests,
+      errors: t.errors + p.errors,
+      bytesIn: t.bytesIn + p.bytesIn,
+      bytesOut: t.bytesOut + p.bytesOut,
+    }),
+    { requests: 0, errors: 0, bytesIn: 0, bytesOut: 0 },
+  );
+  const counters = (p: TrafficPoint | undefined) => ({
+    requests: p?.requests ?? 0,
+    errors: p?.errors ?? 0,
+    bytesIn: p?.bytesIn ?? 0,
+    bytesOut: p?.bytesOut ?? 0,
+  });
+  const routes = (await whole('route')).map(({ group, point }) => ({
+    route: group,
+    ...counters(point),
+    p50Ms: point?.latencyMs.p50 ?? null,
+    p95Ms: point?.latencyMs.p95 ?? null,
+    p99Ms: point?.latencyMs.p99 ?? null,
+  }));
+  const hosts = (await whole('host')).map(({ group, point }) => ({ host: group, ...counters(point) }));
+  const statusClasses = (await whole('status')).map(({ group, point }) => ({
+    statusClass: group,
+    requests: point?.requests ?? 0,
+  }));
+  // Heavy-hitter summaries are kept for the whole fleet, not per route: none for a namespace.
+  const paths =
+    namespace === undefined
+      ? (await queryTop(db, schema, { sinceMs, untilMs, by: 'path', limit: TOP_LIMIT }, nowMs)).items.map(
+          (i) => ({
+            value: i.value,
+            count: i.count,
+          }),
+        )
+      : [];
+  const waf = await wafBlocks(db, schema, sinceMs, untilMs, namespace, TOP_LIMIT);
+  const incidents = (await new IncidentRepository(db, schema).list({ sinceMs, limit: 1000 }))
+    .filter(
+      (i) => i.firstSeenMs < untilMs && (namespace === undefined || i.policy.startsWith(`${namespace}/`)),
+    )
+    .map((i) => ({
+      id: i.id,
+      policy: i.policy,
+      scenario: i.scenario,
+      source: i.source,
+      mode: i.mode,
+      firstSeenMs: i.firstSeenMs,
+      lastSeenMs: i.lastSeenMs,
+      events: i.events,
+    }));
+  const decisions = (await new DecisionRepository(db, schema).list(nowMs, true))
+    .filter(
+      (d) =>
+        d.updatedAtMs >= sinceMs &&
+        d.createdAtMs < untilMs &&
+        (namespace === undefined || d.scenario.startsWith(`${namespace}/`)),
+    )
+    .map((d) => ({
+      scope: d.scope,
+      value: d.value,
+      type: d.type,
+      scenario: d.scenario,
+      reason: d.reason,
+      createdMs: d.createdAtMs,
+      untilMs: d.untilMs,
+    }));
+  const changes = (
+    await new AuditStore(db, schema).list({
+      since: new Date(sinceMs),
+      until: new Date(untilMs),
+      ...(namespace === undefined ? {} : { namespace }),
+      ascending: true,
+      limit: 10_000,
+    })
+  )
+    .filter((e) => CHANGE_ACTIONS.has(e.action))
+    .map((e) => ({
+      timeMs: e.timeMs,
+      action: e.action,
+      actor: e.actor,
+      kind: e.kind,
+      namespace: e.namespace,
+      name: e.name,
+      summary: e.summary,
+    }));
+  const certificates = options.certificates
+    ? (await options.certificates()).filter((c) => namespace === undefined || c.namespace === namespace)
+    : undefined;
+  return {
+    generatedAtMs: nowMs,
+    window: options.window,
+    sinceMs,
+    untilMs,
+    ...(namespace === undefined ? {} : { namespace }),
+    totals,
+    series: steps,
+    routes,
+    hosts,
+    statusClasses,
+    paths,
+    wafRules: waf.rules,
+    blockedIps: waf.ips,
+    incidents,
+    decisions,
+    ...(certificates ? { certificates } : {}),
+    changes,
+    dailyPeaks: await dailyPeaks(db, schema, sinceMs, untilMs, namespace),
+  };
+}

@@ -64,7 +64,8 @@ function packagesLoadedBy(entry: string): Map<string, string> {
 describe('what the long-running commands load at start', () => {
   it('the operator loads neither @kubernetes/client-node nor what only some installations use', () => {
     const loaded = packagesLoadedBy('src/cli/operator.ts');
-    // client-node: its whole generated API (+70 MiB RSS); the others load on first use.
+    // client-node: its whole generated API (+70 MiB RSS); the others load on first use (echarts
+    // with the first report).
     for (const name of [
       '@kubernetes/client-node',
       'acme-client',

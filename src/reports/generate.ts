@@ -3,7 +3,7 @@ import type { ReportModel } from '../domain/reports/report-model.js';
 import { buildReport } from '../domain/reports/report-model.js';
 import type { ReportFormat, ReportSection } from '../domain/reports/sections.js';
 import { gatherReportData, type GatherOptions } from './gather.js';
-import { renderReport, type RenderedReport } from './render.js';
+import type { RenderedReport } from './render.js';
 
 export interface GeneratedReport {
   readonly model: ReportModel;
@@ -18,5 +18,7 @@ export async function generateReport(
   },
 ): Promise<GeneratedReport> {
   const model = buildReport(await gatherReportData(options), options.sections);
+  // The renderers bring ECharts, loaded with the first report rather than at the operator's start.
+  const { renderReport } = await import('./render.js');
   return { model, files: options.formats.map((format) => renderReport(model, format, options.title)) };
 }

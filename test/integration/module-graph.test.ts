@@ -72,6 +72,7 @@ describe('what the long-running commands load at start', () => {
       'nodemailer',
       'maxmind',
       '@aws-sdk/client-s3',
+      'echarts',
     ])
       expect(loaded.get(name), `${name} imported by`).to.equal(undefined);
     // The graph is real: the operator's own dependencies are found.

@@ -16,7 +16,7 @@ import { ensureCa } from '../src/push/mtls-ca.js';
 import { systemClock } from '../src/runtime/clock.js';
 import type { KubeClient } from '../src/runtime/kube/client.js';
 import { agentTlsFromOperator } from '../test/support/gateway-pods.js';
-import { BIN, cli, indent } from './demo-cli.js';
+import { BIN, cli, cliToFile, indent } from './demo-cli.js';
 
 const NAMES = ['gateway-traffic-0', 'gateway-traffic-1'];
 const LINES = 20_000;
@@ -83,7 +83,10 @@ export async function startTelemetryDemo(options: {
       `demo: the traffic generator writes ${LINES.toLocaleString('en-US')} access-log lines for each of ${NAMES.join(', ')}\n` +
         `      (Zipf paths and clients, a status mix, log-normal latencies, 1 % WAF hits); their agents ship them`,
     );
-    const startMs = Date.now() - 5 * 60_000;
+    // Reports end at the start of the current hour (whole hourly steps): the traffic starts a few
+    // minutes before the last hour began, so the report below has some of it.
+    const now = Date.now();
+    const startMs = Math.min(now - 5 * 60_000, now - (now % 3_600_000) - 2 * 60_000);
     await Promise.all(
       NAMES.map((name, i) =>
         appendTraffic(
@@ -100,23 +103,31 @@ export async function startTelemetryDemo(options: {
     for (let i = 0; i < 90 && settled < 3; i++) {
       await sleep(1000);
       const next = cli(
-        ['analytics', 'top', '--by', 'path', '--since', '1h', '--limit', '10'],
+        ['analytics', 'top', '--by', 'path', '--since', '2h', '--limit', '10'],
         options.databaseUrl,
       );
       settled = next === top && /requests from/.test(next) ? settled + 1 : 0;
       top = next;
     }
-    console.log(`demo: gateway-worker analytics top --by path --since 1h\n${indent(top)}`);
+    console.log(`demo: gateway-worker analytics top --by path --since 2h\n${indent(top)}`);
     const clients = cli(
-      ['analytics', 'top', '--by', 'client_ip', '--since', '1h', '--limit', '5'],
+      ['analytics', 'top', '--by', 'client_ip', '--since', '2h', '--limit', '5'],
       options.databaseUrl,
     );
-    console.log(`demo: gateway-worker analytics top --by client_ip --since 1h --limit 5\n${indent(clients)}`);
+    console.log(`demo: gateway-worker analytics top --by client_ip --since 2h --limit 5\n${indent(clients)}`);
     console.log(
       `demo: gateway-worker audit verify\n${indent(cli(['audit', 'verify'], options.databaseUrl))}`,
     );
     const audit = cli(['audit', 'export', '--since', '1h', '--format', 'csv'], options.databaseUrl);
     console.log(`demo: gateway-worker audit export --since 1h --format csv\n${indent(audit, 15)}`);
+    // A report a person can open: kept after the demo stops, unlike everything else.
+    const report = join(tmpdir(), `gateway-worker-demo-report-${process.pid}.html`);
+    const failed = cliToFile(['report', '--since', '24h', '--format', 'html'], options.databaseUrl, report);
+    console.log(
+      failed
+        ? `demo: gateway-worker report failed: ${failed}`
+        : `demo: gateway-worker report --since 24h --format html > ${report}\n        open it in a browser (no JavaScript; charts are SVG drawn by the operator)`,
+    );
   } catch (error) {
     console.error(
       `demo: the telemetry step failed: ${error instanceof Error ? error.message : String(error)}`,

@@ -267,6 +267,7 @@ export function buildOperator(config: Config, logger: Logger, deps: OperatorDeps
     workers: config.queueWorkers,
   });
   for (const component of notifications.leaderComponents) manager.add(component);
+  policies.incidents.onIncident((incident, change) => notifications.hooks.incident(incident, change));
   // Reports (docs/reports.md): schedules on the leader, jobs on any replica, delivery by the outbox.
   const reports = reportComponents({
     ...shared,

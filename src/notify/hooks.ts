@@ -4,8 +4,7 @@
  *
  * | feature              | call                                   | event types                              |
  * | -------------------- | -------------------------------------- | ---------------------------------------- |
- * | security incidents   | incidentOpened / incidentClosed        | IncidentOpened (resolved when closed)    |
- * |                      | decisionTaken                          | DecisionTaken (one-off)                  |
+ * | security incidents   | incident (the incident hub's subscriber) | DecisionTaken (one-off); IncidentOpened comes from storage (sources/incident-source.ts) |
  * | threat feeds         | feeds(all feeds' health)               | FeedDegraded, FeedStale                  |
  * | traffic analytics    | trafficHour(series, hourStartMs)       | TrafficErrorRateHigh, TrafficLatencyHigh, TrafficDropped |
  * | database operations  | databaseOperations(all failing ones)   | DatabaseOperationFailed                  |
@@ -18,44 +17,40 @@ import {
   databaseOperationEvents,
   decisionEvent,
   feedEvents,
-  incidentEvent,
   type DatabaseOperationInput,
   type DecisionInput,
   type FeedHealth,
-  type IncidentInput,
 } from '../domain/notify/sources/hook-events.js';
 import {
   trafficAnomalies,
   type TrafficPoint,
   type TrafficThresholds,
 } from '../domain/notify/sources/traffic-anomalies.js';
+import { newDecisions } from '../domain/notify/sources/incident-notifications.js';
+import type { Incident } from '../domain/threats/incidents.js';
 import type { Notifier } from './notifier.js';
 
-export type {
-  DatabaseOperationInput,
-  DecisionInput,
-  FeedHealth,
-  IncidentInput,
-  TrafficPoint,
-  TrafficThresholds,
-};
+export type { DatabaseOperationInput, DecisionInput, FeedHealth, TrafficPoint, TrafficThresholds };
 
 export class NotificationHooks {
   constructor(
     private readonly notifier: Notifier,
     readonly trafficThresholds: TrafficThresholds,
+    /** Re-reads the open incidents (IncidentOpened is their complete set, from storage). */
+    private readonly incidentsChanged: () => void = () => undefined,
   ) {}
-
-  incidentOpened(incident: IncidentInput): void {
-    this.notifier.emit(incidentEvent(incident, true));
-  }
-
-  incidentClosed(incident: IncidentInput): void {
-    this.notifier.emit(incidentEvent(incident, false));
-  }
 
   decisionTaken(decision: DecisionInput): void {
     this.notifier.emit(decisionEvent(decision));
+  }
+
+  /**
+   * The incident hub's subscriber: an incident opened or extended. Its decisions notify at once;
+   * IncidentOpened comes from the open incidents in storage, so it also resolves.
+   */
+  incident(incident: Incident, change: 'opened' | 'extended'): void {
+    for (const decision of newDecisions(incident, change)) this.decisionTaken(decision);
+    this.incidentsChanged();
   }
 
   /** Every feed's health now (healthy feeds may be listed or left out). */

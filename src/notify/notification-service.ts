@@ -32,6 +32,7 @@ import type { Database } from '../storage/database.js';
 import { apiSecretReader, ChannelResolver, type SecretReader } from './channel-resolver.js';
 import { TRANSPORTS } from './channels/transports.js';
 import { Dispatcher } from './dispatcher.js';
+import { incidentSource } from './sources/incident-source.js';
 import { NotificationHooks } from './hooks.js';
 import { StoreNotifier } from './notifier.js';
 import { NotifyRepository } from './notify-repository.js';
@@ -145,7 +146,8 @@ export class NotificationService {
       clock: options.clock,
       onStored: () => this.dispatcher.wake(),
     });
-    this.hooks = new NotificationHooks(this.notifier, options.trafficThresholds);
+    const incidents = incidentSource({ store, schema, notifier: this.notifier, logger, clock });
+    this.hooks = new NotificationHooks(this.notifier, options.trafficThresholds, () => incidents.changed());
     this.outbox = new StoreOutbox({
       store,
       schema,
@@ -179,6 +181,7 @@ export class NotificationService {
       this.sender,
       ...sources,
       jobs,
+      incidents,
     ];
     this.component = {
       name: 'notifier',

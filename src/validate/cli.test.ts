@@ -27,7 +27,7 @@ describe('gateway-worker validate', () => {
   it('exits 0 and prints only a summary for clean manifests', async () => {
     const { code, stdout, stderr } = await validate('-f', EXAMPLES);
     expect([code, stdout]).to.deep.equal([0, '']);
-    expect(stderr).to.equal('validate: 0 problems in 17 documents of 19 files\n');
+    expect(stderr).to.equal('validate: 0 problems in 18 documents of 20 files\n');
   });
 
   it('prints file:doc:path: message per problem and exits 1', async () => {

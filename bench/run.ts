@@ -13,6 +13,7 @@ import { jobsBenchmark } from './jobs.bench.js';
 import { notifyBenchmark } from './notify.bench.js';
 import { objectWriteBenchmark } from './object-write.bench.js';
 import { pushBenchmark } from './push.bench.js';
+import { reportsBenchmark } from './reports.bench.js';
 import { routesBenchmark } from './routes.bench.js';
 import { routesPushBenchmark } from './routes-push.bench.js';
 import { runtimeBenchmark } from './runtime.bench.js';
@@ -32,6 +33,7 @@ const standalone = {
   'telemetry-ingest': telemetryIngestBenchmark,
   dbops: dbopsBenchmark,
   notify: notifyBenchmark,
+  reports: reportsBenchmark,
   // Feeds (threats.bench.ts) and correlation (threats-correlation.bench.ts) in one section.
   threats: async () => [...(await threatsBenchmark()), '', ...(await threatCorrelationBenchmark())],
 } as const;

@@ -110,11 +110,15 @@ export async function queryTraffic(
   const watermark = useHours
     ? Math.max(query.sinceMs, Math.min(query.untilMs, await hourlyWatermark(db, s, nowMs)))
     : query.sinceMs;
-  const rows: Row[] = [];
-  if (useHours && watermark > query.sinceMs)
-    rows.push(...(await select(db, `${s}.traffic_hour`, query, query.sinceMs, watermark)));
-  if (watermark < query.untilMs)
-    rows.push(...(await select(db, `${s}.traffic_minute`, query, watermark, query.untilMs)));
+  // Concatenated, not spread into push(): a spread of more than ~120,000 rows overflows the stack.
+  const rows: Row[] = [
+    ...(useHours && watermark > query.sinceMs
+      ? await select(db, `${s}.traffic_hour`, query, query.sinceMs, watermark)
+      : []),
+    ...(watermark < query.untilMs
+      ? await select(db, `${s}.traffic_minute`, query, watermark, query.untilMs)
+      : []),
+  ];
 
   const steps = Math.ceil((query.untilMs - query.sinceMs) / query.stepMs);
   const groups = new Map<string, (Acc | undefined)[]>();

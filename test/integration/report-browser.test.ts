@@ -6,7 +6,6 @@
  */
 import { expect } from 'chai';
 import type { Browser, Page } from 'playwright-core';
-import type { PayloadRoute } from '../../src/domain/routes/types.js';
 import { RouteMatcher } from '../../src/domain/telemetry/route-matcher.js';
 import { FakeClock } from '../../src/runtime/clock.js';
 import { silentLogger } from '../../src/runtime/logger.js';
@@ -19,26 +18,19 @@ import { queryTraffic } from '../../src/telemetry/queries.js';
 import { chromiumPath, launchChromium } from '../support/chromium.js';
 import { migratedStore, type TestStore } from '../support/job-fixtures.js';
 import { accessEntry, insertBatch, securityEntry } from '../support/stored-batches.js';
+import { prefixRoute } from '../support/telemetry-fixtures.js';
 
 const HOUR = 3_600_000;
 const D0 = Date.UTC(2026, 2, 2);
 const NOW = D0 + 24 * HOUR + 20 * 60_000;
 
-function route(name: string, prefix: string): PayloadRoute {
-  return {
-    name,
-    match: { path: { type: 'prefix', value: prefix } },
-    backends: [],
-    load_balancer: 'round_robin',
-    timeout: '30s',
-    retries: 0,
-  };
-}
-
 const routes = new RouteMatcher([
   {
     key: 'shop/web',
-    payload: { hostnames: ['shop.example.com'], routes: [route('api', '/api'), route('site', '/')] },
+    payload: {
+      hostnames: ['shop.example.com'],
+      routes: [prefixRoute('api', '/api'), prefixRoute('site', '/')],
+    },
   },
 ]);
 

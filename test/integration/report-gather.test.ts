@@ -3,7 +3,6 @@
  * processor: each route's daily peak (busiest minute / 60), a namespace's scope, and WAF blocks.
  */
 import { expect } from 'chai';
-import type { PayloadRoute } from '../../src/domain/routes/types.js';
 import { RouteMatcher } from '../../src/domain/telemetry/route-matcher.js';
 import { gatherReportData } from '../../src/reports/gather.js';
 import { FakeClock } from '../../src/runtime/clock.js';
@@ -11,6 +10,7 @@ import { silentLogger } from '../../src/runtime/logger.js';
 import { TelemetryProcessor } from '../../src/telemetry/processor.js';
 import { migratedStore, type TestStore } from '../support/job-fixtures.js';
 import { accessEntry, insertBatch, securityEntry } from '../support/stored-batches.js';
+import { prefixRoute } from '../support/telemetry-fixtures.js';
 
 const MINUTE = 60_000;
 const HOUR = 3_600_000;
@@ -18,20 +18,9 @@ const DAY = 86_400_000;
 const D0 = Date.UTC(2026, 4, 4);
 const NOW = D0 + 7 * DAY + 10 * MINUTE;
 
-function route(name: string, prefix: string): PayloadRoute {
-  return {
-    name,
-    match: { path: { type: 'prefix', value: prefix } },
-    backends: [],
-    load_balancer: 'round_robin',
-    timeout: '30s',
-    retries: 0,
-  };
-}
-
 const routes = new RouteMatcher([
-  { key: 'shop/web', payload: { hostnames: ['shop.example.com'], routes: [route('site', '/')] } },
-  { key: 'blog/web', payload: { hostnames: ['blog.example.com'], routes: [route('site', '/')] } },
+  { key: 'shop/web', payload: { hostnames: ['shop.example.com'], routes: [prefixRoute('site', '/')] } },
+  { key: 'blog/web', payload: { hostnames: ['blog.example.com'], routes: [prefixRoute('site', '/')] } },
 ]);
 
 describe('report gather step (real PostgreSQL, real processor)', function () {

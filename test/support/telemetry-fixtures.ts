@@ -3,6 +3,7 @@
  * collector, or the fleet's shared certificate), the worker's gRPC server with the ingest on a
  * real database, a ShipLogs client, and the stored rows read back.
  */
+import type { PayloadRoute } from '../../src/domain/routes/types.js';
 import { Registry } from 'prom-client';
 import type { ClientDuplexStream, ServiceError } from '@grpc/grpc-js';
 import {
@@ -246,4 +247,16 @@ export async function metricValue(
   const values = (metric?.values ?? []) as { labels: Record<string, string | number>; value: number }[];
   const match = values.find((v) => Object.entries(labels).every(([k, l]) => String(v.labels[k]) === l));
   return match?.value ?? 0;
+}
+
+/** A RouteConfig route by path prefix, as the gateways receive it, for route-matching fixtures. */
+export function prefixRoute(name: string, prefix: string): PayloadRoute {
+  return {
+    name,
+    match: { path: { type: 'prefix', value: prefix } },
+    backends: [],
+    load_balancer: 'round_robin',
+    timeout: '30s',
+    retries: 0,
+  };
 }

@@ -222,7 +222,7 @@ export function buildOperator(config: Config, logger: Logger, deps: OperatorDeps
     WafRuleSet: wafRuleSetController(shared),
     RouteConfig: routeConfigController({ ...shared, onServing: telemetry.routes.update }),
     ThreatFeed: threats.feedController,
-    ThreatPolicy: policies.controller,
+    ThreatPolicy: policies.component,
   };
   for (const [kind, controller] of Object.entries(controllers)) {
     manager.add(controller);

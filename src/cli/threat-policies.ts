@@ -9,6 +9,7 @@ import { pushOwner } from '../controllers/push-owners.js';
 import { incidentEvents, threatPolicyController } from '../controllers/threatpolicy/controller.js';
 import { systemClock } from '../runtime/clock.js';
 import type { Controller } from '../runtime/controller/controller.js';
+import type { Component } from '../runtime/component.js';
 import type { Manager } from '../runtime/controller/manager.js';
 import type { EventRecorder } from '../runtime/events/recorder.js';
 import type { KubeClient } from '../runtime/kube/client.js';
@@ -35,6 +36,11 @@ export interface ThreatPolicyDeps {
 export interface ThreatPolicies {
   readonly correlator: ThreatCorrelator;
   readonly controller: Controller;
+  /**
+   * The ThreatPolicy controller as the operator runs it: its first pass is over once every policy
+   * was reconciled and the decisions in storage were published.
+   */
+  readonly component: Component & Pick<Controller, 'initialPass'>;
   /** `incidents.onIncident(subscriber)`: every incident opened or extended. */
   readonly incidents: IncidentHub;
 }
@@ -63,5 +69,11 @@ export function threatPolicyComponents(deps: ThreatPolicyDeps): ThreatPolicies {
     registry: deps.registry,
   });
   incidents.onIncident(incidentEvents(policies, deps.recorder));
-  return { correlator, controller, incidents };
+  const component = {
+    name: controller.name,
+    initialPass: Promise.all([controller.initialPass, correlator.published]).then(() => undefined),
+    start: () => controller.start(),
+    stop: () => controller.stop(),
+  };
+  return { correlator, controller, component, incidents };
 }

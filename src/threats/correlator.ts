@@ -41,6 +41,15 @@ export class ThreatCorrelator implements Component {
   /** Moves on every start and stop: an activation that outlived its start gives up. */
   private generation = 0;
   private readonly triggered = new Map<string, number>();
+  private resolvePublished: () => void = () => undefined;
+  /**
+   * Resolves once the decisions in storage have been published for the first time. The pusher
+   * holds the deny lists until then: a restarted leader would otherwise push the lists without
+   * its bans and lift them on every gateway until storage was read.
+   */
+  readonly published = new Promise<void>((resolve) => {
+    this.resolvePublished = resolve;
+  });
 
   constructor(private readonly options: ThreatCorrelatorOptions) {}
 
@@ -78,6 +87,7 @@ export class ThreatCorrelator implements Component {
       return;
     }
     this.service = service;
+    this.resolvePublished();
     this.unsubscribe = this.options.securityEvents.onSecurityEvents((events) => this.ingest(events));
   }
 

@@ -8,12 +8,16 @@
  * - Backup: a database of DBOPS_BENCH_BACKUP_MB (default 1024) MiB of request_logs, dumped by plain
  *   `pg_dump --format=custom --compress=6` to a file and by the backup runner (same format and
  *   level, in an exported snapshot with the row counts taken beside it, streamed into the directory
- *   store with its SHA-256, manifest and catalog row; verification off, and once with it), the
- *   two alternating, DBOPS_BENCH_RUNS times each, timed from start to return. DBOPS_BENCH_ONLY=
+ *   store with its SHA-256, manifest and catalog row; verification off, and once with it), in
+ *   turn with plain `pg_dump > file` and `pg_dump --file` (which fsyncs), DBOPS_BENCH_RUNS times
+ *   each, timed from start to return; the fsync and SHA-256 the redirect skips are timed apart
+ *   on its file. DBOPS_BENCH_ONLY=
  *   retention or backup runs one half.
  */
 import { spawn } from 'node:child_process';
-import { createWriteStream, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -115,24 +119,48 @@ async function fillToSize(db: GatewayDatabase, mib: number): Promise<number> {
   }
 }
 
-/** `pg_dump -Fc -Z6 > file`: stdout into a file, as a shell would (with --file, pg_dump fsyncs it). */
-function plainDump(tools: PgTools, client: GatewayClient, file: string): Promise<number> {
+/**
+ * Plain pg_dump in custom format at level 6. `redirect` is `pg_dump > file`, as a shell would
+ * run it: the data is left in the page cache. `file` is `pg_dump --file=file`, which fsyncs the
+ * file before it exits (pg_dump does unless --no-sync): the durable baseline a backup is held to.
+ */
+function plainDump(
+  tools: PgTools,
+  client: GatewayClient,
+  file: string,
+  mode: 'redirect' | 'file',
+): Promise<number> {
   const libpq = libpqEnvironment(client.params);
   const started = performance.now();
+  const args = [
+    '--format=custom',
+    '--compress=6',
+    '--no-password',
+    ...(mode === 'file' ? [`--file=${file}`] : []),
+  ];
   return new Promise<number>((resolve, reject) => {
-    const child = spawn(tools.pgDump, ['--format=custom', '--compress=6', '--no-password'], {
-      env: libpq.env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(tools.pgDump, args, { env: libpq.env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const written = pipeline(child.stdout, createWriteStream(file));
+    const written = mode === 'redirect' ? pipeline(child.stdout, createWriteStream(file)) : Promise.resolve();
     child.on('error', reject);
     child.on('exit', (code) => {
       if (code !== 0) reject(new Error(`pg_dump exited ${code}: ${stderr}`));
       else written.then(() => resolve(performance.now() - started), reject);
     });
   }).finally(() => libpq.cleanup());
+}
+
+/** What the runner does to a dump that `pg_dump > file` does not, timed apart on a written file. */
+async function runnerExtras(file: string): Promise<{ fsyncMs: number; sha256Ms: number }> {
+  const synced = performance.now();
+  const handle = await open(file, 'r');
+  await handle.sync();
+  await handle.close();
+  const fsyncMs = performance.now() - synced;
+  const hashed = performance.now();
+  await pipeline(createReadStream(file), createHash('sha256'));
+  return { fsyncMs, sha256Ms: performance.now() - hashed };
 }
 
 export async function dbopsBenchmark(): Promise<string[]> {
@@ -179,6 +207,9 @@ export async function dbopsBenchmark(): Promise<string[]> {
       );
       const tools = await pgTools();
       const plain: number[] = [];
+      const plainSynced: number[] = [];
+      const fsyncs: number[] = [];
+      const hashes: number[] = [];
       const runner: number[] = [];
       let plainBytes = 0;
       let runnerBytes = 0;
@@ -201,8 +232,13 @@ export async function dbopsBenchmark(): Promise<string[]> {
         });
       for (let run = 0; run < runs; run++) {
         const file = join(dir, 'plain.dump');
-        plain.push(await plainDump(tools, client, file));
+        plain.push(await plainDump(tools, client, file, 'redirect'));
         plainBytes = statSync(file).size;
+        const extras = await runnerExtras(file);
+        fsyncs.push(extras.fsyncMs);
+        hashes.push(extras.sha256Ms);
+        rmSync(file);
+        plainSynced.push(await plainDump(tools, client, file, 'file'));
         rmSync(file);
         const started = performance.now();
         const result = await backup(false);
@@ -213,16 +249,25 @@ export async function dbopsBenchmark(): Promise<string[]> {
       const verified = await backup(true);
       const verifiedMs = performance.now() - verifyStarted;
       loads.push(loadAverage());
-      const overhead = (median(runner) / median(plain) - 1) * 100;
+      const overhead = (base: number[]) => {
+        const percent = (median(runner) / median(base) - 1) * 100;
+        return `${percent >= 0 ? '+' : ''}${fmt(percent, 1)} %`;
+      };
+      const seconds = (values: number[]) =>
+        `${fmt(median(values) / 1000, 1)} s | ${fmt(percentile(values, 99) / 1000, 1)} s`;
       return [
         `Run on ${new Date().toISOString().slice(0, 10)}; PostgreSQL ${tools.version} (durable), load average (1/5/15 min) ${loads.join(' → ')}.`,
         '',
         ...retentionTable,
         `| backup of ${humanBytes(Number(size?.bytes))} (${fmt(backupRows)} request_logs rows, filled in ${fmt(fillSeconds)} s; ${runs} runs each, alternating) | median | p99 (of ${runs}) | output |`,
         '| --- | --- | --- | --- |',
-        `| plain \`pg_dump --format=custom --compress=6 > file\` | ${fmt(median(plain) / 1000, 1)} s | ${fmt(percentile(plain, 99) / 1000, 1)} s | ${humanBytes(plainBytes)} |`,
-        `| backup runner (snapshot + row counts, SHA-256, directory store, manifest, catalog) | ${fmt(median(runner) / 1000, 1)} s | ${fmt(percentile(runner, 99) / 1000, 1)} s | ${humanBytes(runnerBytes)} |`,
-        `| overhead of the runner over plain pg_dump (medians) | ${overhead >= 0 ? '+' : ''}${fmt(overhead, 1)} % | | |`,
+        `| plain \`pg_dump --format=custom --compress=6 > file\` (left in the page cache) | ${seconds(plain)} | ${humanBytes(plainBytes)} |`,
+        `| plain \`pg_dump --format=custom --compress=6 --file=...\` (pg_dump fsyncs it) | ${seconds(plainSynced)} | ${humanBytes(plainBytes)} |`,
+        `| backup runner (exported snapshot, SHA-256 while streaming, fsync, directory store, manifest, catalog) | ${seconds(runner)} | ${humanBytes(runnerBytes)} |`,
+        `| overhead of the runner over \`pg_dump --file\` (medians) | ${overhead(plainSynced)} | | |`,
+        `| overhead of the runner over \`pg_dump > file\` (medians) | ${overhead(plain)} | | |`,
+        `| apart: fsync of the \`> file\` dump after it was written | ${seconds(fsyncs)} | |`,
+        `| apart: SHA-256 of the dump, read back from the page cache | ${seconds(hashes)} | |`,
         `| the runner with verification (row counts in the snapshot, restore into a scratch database, counts compared), once | ${fmt(verifiedMs / 1000, 1)} s | | ${verified.manifest.verification} |`,
       ];
     } finally {

@@ -8,6 +8,7 @@ import type { Config } from '../config/index.js';
 import { dbopsJobKinds, type DbopsDeps } from '../dbops/jobs/index.js';
 import { JobKinds } from '../storage/jobs/job-kind.js';
 import { reportJobKind, type ReportJobDeps } from '../reports/report-job.js';
+import { NOTIFY_PRUNE_JOB_KIND, notifyPruneJobKind } from '../notify/prune-job.js';
 import { PRUNE_JOB_KIND, pruneJobKind } from '../storage/jobs/prune-job.js';
 import type { Database } from '../storage/database.js';
 import type { ObjectStore } from '../storage/object-store.js';
@@ -41,7 +42,16 @@ export interface JobResources {
 export function registerJobKinds(config: Config, store: JobStore, resources: JobResources = {}): JobKinds {
   const kinds = new JobKinds()
     .register(pruneJobKind({ store, schema: config.databaseSchema, retentionDays: config.jobRetentionDays }))
-    .schedule({ name: 'jobs-prune-hourly', cron: '17 * * * *', kind: PRUNE_JOB_KIND });
+    .schedule({ name: 'jobs-prune-hourly', cron: '17 * * * *', kind: PRUNE_JOB_KIND })
+    .register(
+      notifyPruneJobKind({
+        store,
+        schema: config.databaseSchema,
+        sentRetentionDays: config.notifySentRetentionDays,
+        deadRetentionDays: config.notifyDeadRetentionDays,
+      }),
+    )
+    .schedule({ name: 'notify-prune-hourly', cron: '27 * * * *', kind: NOTIFY_PRUNE_JOB_KIND });
   for (const kind of telemetryJobKinds({
     store,
     schema: config.databaseSchema,

@@ -3,6 +3,7 @@
  * NotificationChannel, with its Secrets read from the cluster (the current kubeconfig context),
  * and says whether the receiver accepted it. Exit code 0 when it did, 1 when it did not (the
  * receiver's answer is printed, Secret values scrubbed), 2 for bad arguments.
+ * `gateway-worker notify dead-letters` is in notify-dead-letters.ts.
  */
 import { KubeConfig } from '@kubernetes/client-node';
 import { NotificationChannelResource, type NotificationChannel } from '../api/v1alpha1/index.js';
@@ -12,10 +13,13 @@ import { sendTest } from '../notify/send-test.js';
 import { isNotFound } from '../runtime/kube/errors.js';
 import { KubeClient } from '../runtime/kube/client.js';
 import type { Output } from './main.js';
+import { DEAD_LETTERS_USAGE, runDeadLetters } from './notify-dead-letters.js';
 
 const USAGE =
-  'Usage: gateway-worker notify test CHANNEL [-n NAMESPACE]\n' +
-  '  Sends a test message through the NotificationChannel CHANNEL and reports whether it was accepted.\n';
+  'Usage: gateway-worker notify <command>\n' +
+  '  test CHANNEL [-n NAMESPACE]\n' +
+  '    Sends a test message through the NotificationChannel CHANNEL and reports whether it was accepted.\n' +
+  DEAD_LETTERS_USAGE;
 
 interface Args {
   readonly name: string;
@@ -25,7 +29,9 @@ interface Args {
 function parseArgs(args: readonly string[]): Args | string {
   const [sub, ...rest] = args;
   if (sub !== 'test')
-    return sub === undefined ? 'name a subcommand: test' : `unknown subcommand "${sub}"; allowed: test`;
+    return sub === undefined
+      ? 'name a subcommand: test, dead-letters'
+      : `unknown subcommand "${sub}"; allowed: test, dead-letters`;
   let name: string | undefined;
   let namespace: string | undefined;
   for (let i = 0; i < rest.length; i++) {
@@ -51,6 +57,11 @@ export async function runNotify(
     out.stdout(USAGE);
     return 0;
   }
+  if (args[0] === 'dead-letters')
+    return runDeadLetters(args.slice(1), env, out, (problem) => {
+      out.stderr(`gateway-worker notify dead-letters: ${problem}\n\n${USAGE}`);
+      return 2;
+    });
   const parsed = parseArgs(args);
   if (typeof parsed === 'string') {
     out.stderr(`gateway-worker notify: ${parsed}\n\n${USAGE}`);

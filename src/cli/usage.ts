@@ -13,7 +13,7 @@ export const COMMANDS = {
   audit: 'check the audit trail and export it: audit verify|export',
   analytics: 'traffic analytics as tables: analytics top|latency',
   db: "the gateway's database: db plan|repair (migrations), db backups|restore",
-  notify: 'send a test message through a NotificationChannel: notify test CHANNEL [-n NAMESPACE]',
+  notify: 'notifications: notify test CHANNEL [-n NAMESPACE]; notify dead-letters [--channel NS/NAME]',
   decisions:
     'list, add and delete threat decisions (bans) pushed to every gateway: decisions list|add|delete',
   incidents: 'incidents ThreatPolicy scenarios opened: incidents list|show',

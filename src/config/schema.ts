@@ -120,6 +120,9 @@ export const configSchema = {
     NOTIFY_TRAFFIC_P95_MS: { type: 'integer', minimum: 1, maximum: 600000, default: 1000 },
     NOTIFY_TRAFFIC_DROP_PERCENT: { type: 'integer', minimum: 1, maximum: 100, default: 50 },
     NOTIFY_TRAFFIC_MIN_REQUESTS: { type: 'integer', minimum: 1, maximum: 100000000, default: 100 },
+    // How long the outbox keeps what it delivered, and what it gave up on (notify.prune, hourly).
+    NOTIFY_SENT_RETENTION_DAYS: { type: 'integer', minimum: 1, maximum: 3650, default: 7 },
+    NOTIFY_DEAD_RETENTION_DAYS: { type: 'integer', minimum: 1, maximum: 3650, default: 30 },
     // Telemetry ingest (docs/telemetry.md): ShipLogs and OTLP on GRPC_PORT.
     TELEMETRY_MAX_BATCH_BYTES: { type: 'integer', minimum: 1024, maximum: 67108864, default: 4194304 },
     TELEMETRY_STREAM_WINDOW: { type: 'integer', minimum: 1, maximum: 1024, default: 16 },

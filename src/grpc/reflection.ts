@@ -14,26 +14,15 @@ import { loadFileDescriptorSetFromBuffer, loadSync, type PackageDefinition } fro
 import { ReflectionService } from '@grpc/reflection';
 import { protoPath as healthProtoPath } from 'grpc-health-check';
 import { repairDescriptorProtos, repairedDescriptorSet } from './map-entry-names.js';
+import { WORKER_SERVED_SERVICES } from './service-names.js';
 
-export const WORKER_SERVICE_NAME = 'gateway.worker.v1.WorkerService';
-/** OTLP's log service, which the worker serves with the telemetry ingest (docs/telemetry.md). */
-export const OTLP_LOGS_SERVICE_NAME = 'opentelemetry.proto.collector.logs.v1.LogsService';
-export const HEALTH_SERVICE_NAME = 'grpc.health.v1.Health';
-export const REFLECTION_SERVICE_NAMES = [
-  'grpc.reflection.v1.ServerReflection',
-  'grpc.reflection.v1alpha.ServerReflection',
-] as const;
-
-/**
- * What the worker serves (LogsService with the telemetry ingest); the descriptor set also holds
- * GatewayAgent, which only gateways serve.
- */
-export const WORKER_SERVED_SERVICES: readonly string[] = [
-  WORKER_SERVICE_NAME,
-  OTLP_LOGS_SERVICE_NAME,
+export {
   HEALTH_SERVICE_NAME,
-  ...REFLECTION_SERVICE_NAMES,
-];
+  OTLP_LOGS_SERVICE_NAME,
+  REFLECTION_SERVICE_NAMES,
+  WORKER_SERVED_SERVICES,
+  WORKER_SERVICE_NAME,
+} from './service-names.js';
 
 const DESCRIPTOR_SET = 'gateway-worker.binpb';
 const here = dirname(fileURLToPath(import.meta.url));

@@ -12,12 +12,8 @@ import type { Logger } from '../runtime/logger.js';
 import { serverCredentials, serverOptions, type TlsMaterial, type TlsMode } from './credentials.js';
 import type { GatewayReports } from './gateway-reports.js';
 import type { JobRegistry } from './job-registry.js';
-import {
-  createReflectionService,
-  HEALTH_SERVICE_NAME,
-  REFLECTION_SERVICE_NAMES,
-  WORKER_SERVICE_NAME,
-} from './reflection.js';
+import { addLazyReflection } from './lazy-reflection.js';
+import { HEALTH_SERVICE_NAME, REFLECTION_SERVICE_NAMES, WORKER_SERVICE_NAME } from './service-names.js';
 import { rotatingServerCredentials, type RotatingServerCredentials } from './rotating-credentials.js';
 import {
   createWorkerService,
@@ -103,7 +99,7 @@ export class WorkerServer implements Component {
       }
     }
     this.health.addToServer(this.server);
-    createReflectionService(undefined, [...served]).addToServer(this.server);
+    addLazyReflection(this.server, [...served]);
   }
 
   /** The bound port; useful with port 0. */

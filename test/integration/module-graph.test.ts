@@ -65,7 +65,7 @@ describe('what the long-running commands load at start', () => {
   it('the operator loads neither @kubernetes/client-node nor what only some installations use', () => {
     const loaded = packagesLoadedBy('src/cli/operator.ts');
     // client-node: its whole generated API (+70 MiB RSS); the others load on first use (echarts
-    // with the first report).
+    // with the first report, @grpc/reflection with the first reflection call).
     for (const name of [
       '@kubernetes/client-node',
       'acme-client',
@@ -73,6 +73,7 @@ describe('what the long-running commands load at start', () => {
       'maxmind',
       '@aws-sdk/client-s3',
       'echarts',
+      '@grpc/reflection',
     ])
       expect(loaded.get(name), `${name} imported by`).to.equal(undefined);
     // The graph is real: the operator's own dependencies are found.

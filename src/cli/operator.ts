@@ -269,8 +269,13 @@ export function buildOperator(config: Config, logger: Logger, deps: OperatorDeps
   });
   for (const component of notifications.leaderComponents) manager.add(component);
   policies.incidents.onIncident((incident, change) => notifications.hooks.incident(incident, change));
-  // Threat feeds' health into the hooks as complete sets.
-  for (const component of notificationHookComponents({ hooks: notifications.hooks, threats }))
+  // Threat feeds' health and the database operations' outcomes into the hooks, as complete sets.
+  for (const component of notificationHookComponents({
+    hooks: notifications.hooks,
+    manager,
+    logger,
+    threats,
+  }))
     manager.add(component);
   // Reports (docs/reports.md): schedules on the leader, jobs on any replica, delivery by the outbox.
   const reports = reportComponents({

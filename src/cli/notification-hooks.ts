@@ -7,10 +7,12 @@ import { isDbopsKind, OPERATIONS } from '../dbops/operations.js';
 import { NOTIFYING_OPERATIONS } from '../domain/dbops/failed-operations.js';
 import type { NotificationHooks } from '../notify/hooks.js';
 import { databaseOperationsSource } from '../notify/sources/database-operations-source.js';
+import { TrafficHourSource } from '../notify/sources/traffic-hour-source.js';
 import type { Component } from '../runtime/component.js';
 import type { Controller } from '../runtime/controller/controller.js';
 import type { Manager } from '../runtime/controller/manager.js';
 import type { Logger } from '../runtime/logger.js';
+import type { Database } from '../storage/database.js';
 import { FeedHealthReporter } from '../threats/feed-health-reporter.js';
 import type { ThreatFeedHealthHooks } from '../threats/feed-health.js';
 
@@ -18,6 +20,8 @@ export interface NotificationHookDeps {
   readonly hooks: NotificationHooks;
   readonly manager: Manager;
   readonly logger: Logger;
+  readonly store: { readonly database: Database | undefined };
+  readonly schema: string;
   readonly threats: {
     readonly feedHealth: ThreatFeedHealthHooks;
     readonly feedController: Pick<Controller, 'initialPass'>;
@@ -39,5 +43,11 @@ export function notificationHookComponents(deps: NotificationHookDeps): Componen
     report: (failures) => hooks.databaseOperations(failures),
     logger,
   });
-  return [feeds, databaseOperations];
+  const traffic = new TrafficHourSource({
+    store: deps.store,
+    schema: deps.schema,
+    report: (series, hourStartMs) => hooks.trafficHour(series, hourStartMs),
+    logger,
+  });
+  return [feeds, databaseOperations, traffic];
 }

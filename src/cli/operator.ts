@@ -269,11 +269,14 @@ export function buildOperator(config: Config, logger: Logger, deps: OperatorDeps
   });
   for (const component of notifications.leaderComponents) manager.add(component);
   policies.incidents.onIncident((incident, change) => notifications.hooks.incident(incident, change));
-  // Threat feeds' health and the database operations' outcomes into the hooks, as complete sets.
+  // Threat feeds' health, the database operations' outcomes and each rolled-up hour of traffic
+  // into the hooks, as complete sets.
   for (const component of notificationHookComponents({
     hooks: notifications.hooks,
     manager,
     logger,
+    store,
+    schema,
     threats,
   }))
     manager.add(component);

@@ -1,18 +1,27 @@
 /**
- * DatabaseOperationFailed end to end: the whole operator (real kube-apiserver, its store and job
- * queue on PostgreSQL) runs a DatabaseMigration whose file fails against a real database; a
- * NotificationPolicy routes the event to a NotificationChannel, and a local HTTP receiver gets the
- * firing alert with the failure in it. Fixing the file is a change, the next run succeeds, and the
- * receiver gets the "resolved" message: the hook is fed complete sets, so a success resolves.
+ * Events fed to the notification hooks, end to end through the whole operator (real
+ * kube-apiserver, its store and job queue on PostgreSQL): a NotificationPolicy routes them to a
+ * NotificationChannel and a local HTTP receiver gets the firing alert, then the "resolved" one.
+ *
+ * - DatabaseOperationFailed: a DatabaseMigration whose file fails against a real database; fixing
+ *   the file is a change, the next run succeeds, and the alert resolves.
+ * - FeedDegraded: a ThreatFeed whose provider (a local HTTP server) answers 500; once it answers
+ *   a list again, a refresh succeeds and the alert resolves.
+ *
+ * Both hooks take complete sets, which is what makes a success resolve.
  */
+import { createServer, type RequestListener, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import {
   DatabaseConnectionResource,
   DatabaseMigrationResource,
   NotificationChannelResource,
   NotificationPolicyResource,
+  ThreatFeedResource,
   type DatabaseMigration,
 } from '../../src/api/v1alpha1/index.js';
+import { REFRESH_ANNOTATION } from '../../src/controllers/threatfeed/controller.js';
 import type { AlertmanagerPayload } from '../../src/domain/notify/render/alertmanager.js';
 import { CoreTypes } from '../../src/runtime/kube/resource.js';
 import { startDbopsOperator, untilCondition, type DbopsOperator } from '../support/dbops-harness.js';
@@ -22,14 +31,20 @@ import { NotifyReceiver } from '../support/notify-receiver.js';
 
 const API = 'gateway.awesomeapi.com.br/v1alpha1';
 
-describe('database operations notify through the operator (real API server, PostgreSQL, HTTP receiver)', function () {
+describe('hooked events notify through the operator (real API server, PostgreSQL, HTTP receiver)', function () {
   this.timeout(240_000);
   let op: DbopsOperator;
   let db: GatewayDatabase;
   let receiver: NotifyReceiver;
+  let provider: Server;
+  let providerUrl: string;
+  let answer: RequestListener = (_req, res) => res.writeHead(404).end();
 
   before(async () => {
     receiver = await NotifyReceiver.start();
+    provider = createServer((req, res) => answer(req, res));
+    await new Promise<void>((resolve) => provider.listen(0, '127.0.0.1', resolve));
+    providerUrl = `http://127.0.0.1:${(provider.address() as AddressInfo).port}`;
     db = await createGatewayDatabase('dbnotify');
     op = await startDbopsOperator('dbops-notify');
     const ns = op.namespace;
@@ -42,10 +57,12 @@ describe('database operations notify through the operator (real API server, Post
     await op.client.create(NotificationPolicyResource, {
       apiVersion: API,
       kind: 'NotificationPolicy',
-      metadata: { name: 'dbops', namespace: ns },
+      metadata: { name: 'hooked', namespace: ns },
       spec: {
         channels: [{ name: 'hook' }],
-        eventTypes: ['DatabaseOperationFailed'],
+        eventTypes: ['DatabaseOperationFailed', 'FeedDegraded', 'FeedStale'],
+        // One group per event type, so each test sees its own messages.
+        groupBy: ['alertname'],
         groupWait: '1s',
         groupInterval: '1s',
         repeatInterval: '1h',
@@ -57,9 +74,14 @@ describe('database operations notify through the operator (real API server, Post
     await op.stop();
     await db.drop();
     await receiver.stop();
+    provider.closeAllConnections();
+    await new Promise((resolve) => provider.close(resolve));
   });
 
-  const payloads = () => receiver.received.map((r) => r.json() as AlertmanagerPayload);
+  const payloads = (alertname: string) =>
+    receiver.received
+      .map((r) => r.json() as AlertmanagerPayload)
+      .filter((p) => p.groupLabels['alertname'] === alertname);
 
   it('fires DatabaseOperationFailed for a failed migration run and resolves it when a run succeeds', async () => {
     const ns = op.namespace;
@@ -98,7 +120,7 @@ describe('database operations notify through the operator (real API server, Post
     );
 
     const firing = await eventually(
-      () => payloads().find((p) => p.status === 'firing'),
+      () => payloads('DatabaseOperationFailed').find((p) => p.status === 'firing'),
       'the receiver gets DatabaseOperationFailed, firing',
       60_000,
     );
@@ -132,11 +154,43 @@ describe('database operations notify through the operator (real API server, Post
       (c) => c.status === 'True',
     );
     const resolved = await eventually(
-      () => payloads().find((p) => p.status === 'resolved'),
+      () => payloads('DatabaseOperationFailed').find((p) => p.status === 'resolved'),
       'the receiver gets DatabaseOperationFailed, resolved',
       60_000,
     );
     expect(resolved.alerts.map((a) => [a.labels['name'], a.status])).to.deep.equal([['orders', 'resolved']]);
     expect(receiver.received.every((r) => r.answered === 200)).to.equal(true);
+  });
+
+  it('fires FeedDegraded while the feed provider fails and resolves it once a refresh succeeds', async () => {
+    const ns = op.namespace;
+    answer = (_req, res) => res.writeHead(500).end('upstream broke');
+    await op.client.create(ThreatFeedResource, {
+      apiVersion: API,
+      kind: 'ThreatFeed',
+      metadata: { name: 'drop', namespace: ns },
+      spec: { url: `${providerUrl}/drop.txt`, format: 'plain', timeout: '2s' },
+    });
+    const firing = await eventually(
+      () => payloads('FeedDegraded').find((p) => p.status === 'firing'),
+      'the receiver gets FeedDegraded, firing',
+      60_000,
+    );
+    expect(firing.alerts.map((a) => a.labels)).to.deep.equal([
+      { alertname: 'FeedDegraded', severity: 'warning', namespace: ns, name: 'drop' },
+    ]);
+    expect(firing.alerts[0]?.annotations['summary']).to.equal(`Threat feed ${ns}/drop is degraded`);
+    expect(firing.alerts[0]?.annotations['description']).to.match(/HTTP 500/);
+
+    answer = (_req, res) => res.writeHead(200, { 'content-type': 'text/plain' }).end('45.10.20.0/24\n');
+    await op.client.mergePatch(ThreatFeedResource, ns, 'drop', {
+      metadata: { annotations: { [REFRESH_ANNOTATION]: 'now' } },
+    });
+    const resolved = await eventually(
+      () => payloads('FeedDegraded').find((p) => p.status === 'resolved'),
+      'the receiver gets FeedDegraded, resolved',
+      60_000,
+    );
+    expect(resolved.alerts.map((a) => [a.labels['name'], a.status])).to.deep.equal([['drop', 'resolved']]);
   });
 });

@@ -8,7 +8,10 @@
  * and fire again at its end. Ready comes from the newest *finished* run (or a job that died before
  * recording one) and stays until a run succeeds, which is the alert's life. A failed attempt the
  * queue will retry is a failed run, and Ready says so: the retry that succeeds resolves it.
- * InvalidSpec is a problem of the spec, not of a run (its condition and Event say so).
+ * InvalidSpec is a problem of the spec, not of a run (its condition and Event say so). While
+ * gateway-worker's own store, where runs are recorded, cannot be reached, the controllers say
+ * Ready=Unknown (StoreNotReady) for every resource: that is no news about the runs, so there is
+ * no set then, and the last one stands rather than resolving and firing again around the outage.
  * DatabaseConnection is left out: its check is not an operation, and a server that cannot be
  * reached fails the operations that need it.
  */
@@ -23,6 +26,8 @@ export const NOTIFYING_OPERATIONS: Readonly<Record<string, string>> = {
 };
 
 const NOT_A_RUN = new Set(['InvalidSpec']);
+/** The database controllers' Ready reason while the store is unreachable (controllers/database/controller.ts). */
+const STORE_NOT_READY = 'StoreNotReady';
 
 export interface DatabaseResourceState {
   readonly kind: string;
@@ -36,12 +41,18 @@ export interface DatabaseResourceState {
   }[];
 }
 
-/** Every resource of a notifying kind whose last finished run failed, in a stable order. */
-export function failedOperations(resources: readonly DatabaseResourceState[]): DatabaseOperationInput[] {
+/**
+ * Every resource of a notifying kind whose last finished run failed, in a stable order; undefined
+ * while the store is unreachable (see above).
+ */
+export function failedOperations(
+  resources: readonly DatabaseResourceState[],
+): DatabaseOperationInput[] | undefined {
   const failed: DatabaseOperationInput[] = [];
   for (const resource of resources) {
     const operation = NOTIFYING_OPERATIONS[resource.kind];
     const ready = resource.conditions?.find((c) => c.type === 'Ready');
+    if (operation !== undefined && ready?.reason === STORE_NOT_READY) return undefined;
     if (operation === undefined || ready?.status !== 'False' || NOT_A_RUN.has(ready.reason)) continue;
     failed.push({
       namespace: resource.namespace,

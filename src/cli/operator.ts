@@ -55,6 +55,7 @@ import { TelemetryIngest } from '../telemetry/ingest/telemetry-ingest.js';
 import { storeSettings } from '../storage/connection-settings.js';
 import { reportComponents, type ReportComponents } from '../controllers/report/index.js';
 import { registerJobKinds } from './job-kinds.js';
+import { notificationHookComponents } from './notification-hooks.js';
 import { telemetryComponents, type Telemetry } from './telemetry.js';
 import { threatPolicyComponents } from './threat-policies.js';
 import { threatComponents } from './threats.js';
@@ -268,6 +269,17 @@ export function buildOperator(config: Config, logger: Logger, deps: OperatorDeps
   });
   for (const component of notifications.leaderComponents) manager.add(component);
   policies.incidents.onIncident((incident, change) => notifications.hooks.incident(incident, change));
+  // Threat feeds' health, the database operations' outcomes and each rolled-up hour of traffic
+  // into the hooks, as complete sets.
+  for (const component of notificationHookComponents({
+    hooks: notifications.hooks,
+    manager,
+    logger,
+    store,
+    schema,
+    threats,
+  }))
+    manager.add(component);
   // Reports (docs/reports.md): schedules on the leader, jobs on any replica, delivery by the outbox.
   const reports = reportComponents({
     ...shared,

@@ -2,16 +2,21 @@
  * The typed hooks other features call to notify, so their events carry exactly the labels
  * EVENT_TYPES promises. Each maps to one event type (docs/notifications.md, "Hooks"):
  *
- * | feature              | call                                   | event types                              |
- * | -------------------- | -------------------------------------- | ---------------------------------------- |
- * | security incidents   | incident (the incident hub's subscriber) | DecisionTaken (one-off); IncidentOpened comes from storage (sources/incident-source.ts) |
- * | threat feeds         | feeds(all feeds' health)               | FeedDegraded, FeedStale                  |
- * | traffic analytics    | trafficHour(series, hourStartMs)       | TrafficErrorRateHigh, TrafficLatencyHigh, TrafficDropped |
- * | database operations  | databaseOperations(all failing ones)   | DatabaseOperationFailed                  |
+ * | feature             | call                                 | called by, on the leader                | event types                                              |
+ * | ------------------- | ------------------------------------ | --------------------------------------- | -------------------------------------------------------- |
+ * | security incidents  | incident(incident, change)           | the incident hub (src/cli/operator.ts)  | DecisionTaken (one-off); IncidentOpened comes from storage (sources/incident-source.ts) |
+ * | threat feeds        | feeds(all feeds' health)             | src/threats/feed-health-reporter.ts     | FeedDegraded, FeedStale                                  |
+ * | traffic analytics   | trafficHour(series, hourStartMs)     | sources/traffic-hour-source.ts          | TrafficErrorRateHigh, TrafficLatencyHigh, TrafficDropped |
+ * | database operations | databaseOperations(all failing ones) | sources/database-operations-source.ts   | DatabaseOperationFailed                                  |
+ *
+ * The feeds reporter calls once the ThreatFeed controller has seen every feed, then on each
+ * change; the traffic source for each hour the downsample job rolled up for good, read from
+ * storage (the job runs on any replica); the database source on any change of the database
+ * kinds' status. They are wired in src/cli/notification-hooks.ts.
  *
  * `feeds`, `trafficHour` and `databaseOperations` take the complete current set: whatever is no
  * longer listed resolves. Dead jobs of any kind (backups, migrations, retention included) are
- * already notified as JobFailed by the job-queue source; nothing needs to call in for those.
+ * also notified as JobFailed by the job-queue source; nothing needs to call in for those.
  */
 import {
   databaseOperationEvents,

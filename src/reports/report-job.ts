@@ -2,12 +2,19 @@
  * `reports.generate`: one scheduled report of a Report resource (target `Report/<ns>/<name>`).
  * Reads the Report (gone: nothing to do), gathers and renders it, stores its files in the object
  * store and keeps the last `spec.keep`, queues it to the delivery channels (an e-mail carries the
- * HTML page as an attachment; webhooks and chats get a link to the HTTP API), and writes the
- * outcome in the Report's status. The job queue retries a failed run with back-off.
+ * HTML page as an attachment; webhooks and chats get a link to the HTTP API; a PagerDuty channel
+ * cannot carry it and is skipped, as the controller says in Ready), and writes the outcome in the
+ * Report's status. The job queue retries a failed run with back-off.
  */
 import type { CertificateItem } from '../domain/reports/report-data.js';
+import {
+  UNSUPPORTED_CHANNEL_REASON,
+  unsupportedChannelProblem,
+  unsupportedChannels,
+  type NamedChannel,
+} from '../domain/reports/delivery-channels.js';
 import { normaliseSections } from '../domain/reports/report-model.js';
-import type { Report, ReportStatus, StoredReportEntry } from '../api/v1alpha1/index.js';
+import type { ChannelType, Report, ReportStatus, StoredReportEntry } from '../api/v1alpha1/index.js';
 import { statusOf } from '../api/v1alpha1/index.js';
 import { humanBytes } from '../domain/dbops/index.js';
 import type { NotificationOutbox } from '../notify/outbox.js';
@@ -30,6 +37,8 @@ export interface ReportJobDeps {
   /** The Report as the API has it now; undefined when it is gone. */
   readonly getReport: (namespace: string, name: string) => Promise<Report | undefined>;
   readonly writeStatus: (report: Report, status: ReportStatus) => Promise<void>;
+  /** A NotificationChannel's type; undefined when it does not exist. Without it, every channel is tried. */
+  readonly channelType?: (namespace: string, name: string) => Promise<ChannelType | undefined>;
   readonly certificates?: () => Promise<CertificateItem[]>;
   /** REPORT_LINK_BASE_URL: links in delivered reports start with it; without it, they are paths. */
   readonly linkBaseUrl?: string;
@@ -126,36 +135,70 @@ export async function runReportJob(deps: ReportJobDeps, job: JobContext): Promis
       false,
     );
   }
+  const channels = await namedChannels(deps, report);
+  // The controller's condition, word for word, so the two do not overwrite each other.
+  const refused = unsupportedChannelProblem(channels);
+  const skipped = new Set(unsupportedChannels(channels).map((c) => c.name));
   // Delivery failures do not fail the job: a retry would store the report again.
-  const failures = await deliver(deps, report, stored, generated.files);
+  const failures = await deliver(
+    deps,
+    report,
+    channels.filter((c) => !skipped.has(c.name)).map((c) => c.name),
+    stored,
+    generated.files,
+  );
   await deps.writeStatus(
     report,
-    failures.length > 0
+    refused !== undefined
       ? statusWith(report, deps, {
-          reason: 'DeliveryFailed',
-          message: `report ${stored.id} was stored; delivery failed: ${failures.join('; ')}`,
+          reason: UNSUPPORTED_CHANNEL_REASON,
+          message: refused,
           ready: false,
           stored,
           kept,
         })
-      : statusWith(report, deps, {
-          reason: 'ReportStored',
-          message: `report ${stored.id} stored (${humanBytes(stored.sizeBytes)}) and queued to ${spec.delivery?.channels?.length ?? 0} channel(s)`,
-          ready: true,
-          stored,
-          kept,
-        }),
+      : failures.length > 0
+        ? statusWith(report, deps, {
+            reason: 'DeliveryFailed',
+            message: `report ${stored.id} was stored; delivery failed: ${failures.join('; ')}`,
+            ready: false,
+            stored,
+            kept,
+          })
+        : statusWith(report, deps, {
+            reason: 'ReportStored',
+            message: `report ${stored.id} stored (${humanBytes(stored.sizeBytes)}) and queued to ${channels.length} channel(s)`,
+            ready: true,
+            stored,
+            kept,
+          }),
   );
 }
 
-/** Queues the report to each channel; returns what could not be queued, per channel. */
+/**
+ * The delivery channels with their types, read fresh: this replica's cache may not hold them. A
+ * type that cannot be read counts as unknown and the channel is tried: failing here would make
+ * the retry store the report again.
+ */
+async function namedChannels(deps: ReportJobDeps, report: Report): Promise<NamedChannel[]> {
+  const namespace = report.metadata.namespace ?? '';
+  const lookup = deps.channelType;
+  return Promise.all(
+    (report.spec.delivery?.channels ?? []).map(async (c) => ({
+      name: c.name,
+      type: lookup ? await lookup(namespace, c.name).catch(() => undefined) : undefined,
+    })),
+  );
+}
+
+/** Queues the report to each named channel; returns what could not be queued, per channel. */
 async function deliver(
   deps: ReportJobDeps,
   report: Report,
+  channels: readonly string[],
   stored: StoredReport,
   files: readonly { format: string; contentType: string; body: string }[],
 ): Promise<string[]> {
-  const channels = report.spec.delivery?.channels ?? [];
   if (channels.length === 0) return [];
   const outbox = deps.outbox();
   if (!outbox) return ['notifications are not running on this replica'];
@@ -166,7 +209,7 @@ async function deliver(
   for (const channel of channels) {
     try {
       await outbox.send(
-        { namespace, name: channel.name },
+        { namespace, name: channel },
         {
           title: `Report ${namespace}/${name}: ${report.spec.window} to ${stored.generatedAt}`,
           text: `The ${report.spec.window} gateway report ${stored.id} is ready.`,
@@ -188,7 +231,7 @@ async function deliver(
         },
       );
     } catch (error) {
-      failures.push(`${channel.name}: ${error instanceof Error ? error.message : String(error)}`);
+      failures.push(`${channel}: ${error instanceof Error ? error.message : String(error)}`);
     }
   }
   return failures;

@@ -169,6 +169,47 @@ describe('scheduled reports: job, archive and schedule (real PostgreSQL, directo
     );
   });
 
+  it('skips a PagerDuty channel: the report is stored and queued to the others, Ready=False UnsupportedChannel names it', async () => {
+    current = report({
+      delivery: { channels: [{ name: 'team-email' }, { name: 'oncall' }, { name: 'ops-webhook' }] },
+    });
+    const types: Record<string, 'email' | 'pagerduty' | 'webhook'> = {
+      'team-email': 'email',
+      oncall: 'pagerduty',
+      'ops-webhook': 'webhook',
+    };
+    await runReportJob(
+      deps({ channelType: (_namespace, name) => Promise.resolve(types[name]) }),
+      job('Report/shop/daily'),
+    );
+    const deliveries = await test.db.query<{ channel: string }>(
+      `SELECT channel FROM ${identifier(test.schema)}.notify_deliveries ORDER BY id`,
+    );
+    expect(deliveries.rows.map((r) => r.channel)).to.deep.equal(['shop/team-email', 'shop/ops-webhook']);
+    const status = statuses.at(-1);
+    expect(status?.lastReport).to.equal('20260406T070000Z');
+    const ready = status?.conditions?.find((c) => c.type === 'Ready');
+    expect(ready).to.include({ status: 'False', reason: 'UnsupportedChannel' });
+    expect(ready?.message).to.match(
+      /^spec\.delivery\.channels: "oncall" \(pagerduty\) cannot carry a report/,
+    );
+  });
+
+  it('tries a channel whose type cannot be read (the sender decides), rather than failing after storing', async () => {
+    await runReportJob(
+      deps({ channelType: () => Promise.reject(new Error('the API server is unreachable')) }),
+      job('Report/shop/daily'),
+    );
+    const deliveries = await test.db.query<{ channel: string }>(
+      `SELECT channel FROM ${identifier(test.schema)}.notify_deliveries ORDER BY id`,
+    );
+    expect(deliveries.rows.map((r) => r.channel)).to.deep.equal(['shop/team-email', 'shop/ops-webhook']);
+    expect(statuses.at(-1)?.conditions?.find((c) => c.type === 'Ready')).to.include({
+      status: 'True',
+      reason: 'ReportStored',
+    });
+  });
+
   it('keeps the last `keep` reports and deletes the older ones', async () => {
     for (let i = 0; i < 4; i++) {
       await runReportJob(deps(), job('Report/shop/daily'));

@@ -3,7 +3,9 @@
  * store): a Report gets its schedule in the job queue and Ready=Scheduled; a run of its job
  * (enqueued as the scheduler does, through `gateway-worker jobs run`) stores the report, keeps the
  * status's lastReport and reports list, and Ready=ReportStored, and a real webhook receives the
- * links through the notification sender; deleting the Report removes its schedule.
+ * links through the notification sender; deleting the Report removes its schedule. A Report that
+ * names a PagerDuty channel is Ready=False, UnsupportedChannel, whether the channel existed first
+ * or came later, until the channel is taken out of its delivery.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -140,6 +142,58 @@ describe('Report through the operator (real API server, PostgreSQL, object store
     await eventually(
       async () => !(await schedules()).some((s) => s.name === name),
       'the schedule of the deleted Report is removed',
+    );
+  });
+
+  it('says UnsupportedChannel for a PagerDuty channel, also one created after the Report, and Scheduled once it is removed', async () => {
+    const pagerDuty = (name: string) =>
+      op.client.create(NotificationChannelResource, {
+        apiVersion: API,
+        kind: 'NotificationChannel',
+        metadata: { name, namespace: op.namespace },
+        spec: { type: 'pagerduty', pagerduty: { routingKeySecretRef: { name: 'pd', key: 'routing-key' } } },
+      });
+    await pagerDuty('oncall');
+    await op.client.create(ReportResource, {
+      apiVersion: API,
+      kind: 'Report',
+      metadata: { name: 'paged', namespace: op.namespace },
+      spec: {
+        schedule: '0 7 * * *',
+        delivery: { channels: [{ name: 'ops-webhook' }, { name: 'oncall' }] },
+      },
+    });
+    const refused = await untilCondition<Report>(
+      op.client,
+      ReportResource,
+      op.namespace,
+      'paged',
+      'Ready',
+      (c) => c.reason === 'UnsupportedChannel',
+    );
+    const ready = statusOf(refused)?.conditions?.find((c) => c.type === 'Ready');
+    expect(ready?.status).to.equal('False');
+    expect(ready?.message).to.match(/"oncall" \(pagerduty\) cannot carry a report/);
+    expect(ready?.message).to.match(/name webhook, slack, msteams or email channels/);
+
+    await op.client.mergePatch(ReportResource, op.namespace, 'paged', {
+      spec: { delivery: { channels: [{ name: 'ops-webhook' }, { name: 'later' }] } },
+    });
+    await untilCondition<Report>(op.client, ReportResource, op.namespace, 'paged', 'Ready', (c) => {
+      return c.reason === 'Scheduled' && c.status === 'True';
+    });
+    // The channel appears after the Report that names it: the channel's watch brings the Report back.
+    await pagerDuty('later');
+    const late = await untilCondition<Report>(
+      op.client,
+      ReportResource,
+      op.namespace,
+      'paged',
+      'Ready',
+      (c) => c.reason === 'UnsupportedChannel',
+    );
+    expect(statusOf(late)?.conditions?.find((c) => c.type === 'Ready')?.message).to.match(
+      /"later" \(pagerduty\)/,
     );
   });
 });

@@ -177,7 +177,7 @@ export const EVENT_TYPES = [
     emittedBy: 'database-operations',
     hook: true,
     description:
-      "A database backup, migration or retention resource's last run failed; resolves when a run succeeds.",
+      "A database backup, migration, retention or maintenance resource's last finished run failed (Ready=False); resolves when a run succeeds.",
   },
   {
     type: 'NotificationTest',

@@ -5,8 +5,10 @@
  */
 import type { Registry } from 'prom-client';
 import {
+  NotificationChannelResource,
   ReportResource,
   type Certificate,
+  type NotificationChannel,
   type Report,
   type ReportStatus,
 } from '../../api/v1alpha1/index.js';
@@ -68,6 +70,7 @@ export function reportComponents(options: ReportComponentsOptions): ReportCompon
   const controller = reportController({
     client,
     reports,
+    channels: options.manager.informer<NotificationChannel>(NotificationChannelResource),
     store: options.store,
     schema: options.schema,
     logger: options.logger.child({ controller: 'report' }),
@@ -102,6 +105,15 @@ export function reportComponents(options: ReportComponentsOptions): ReportCompon
           report.metadata.name ?? '',
         );
         await updateStatus(client, ReportResource, fresh, desired);
+      }
+    },
+    channelType: async (namespace, name) => {
+      try {
+        return (await client.get<NotificationChannel>(NotificationChannelResource, namespace, name)).spec
+          .type;
+      } catch (error) {
+        if (isNotFound(error)) return undefined;
+        throw error;
       }
     },
     certificates: () => Promise.resolve(certificateItems(options.certificates.store.list())),

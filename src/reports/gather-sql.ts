@@ -44,7 +44,9 @@ export async function wafBlocks(
 /**
  * Each route's busiest minute of each UTC day, as requests/second (that minute's requests / 60).
  * Days whose minute rollups are gone (past TELEMETRY_MINUTE_RETENTION_DAYS) fall back to the
- * busiest hour / 3600, the finest data left for them.
+ * busiest hour / 3600, the finest data left for them. One statement per day and table, so none
+ * reads more than a day of rows (a month of hours over thousands of routes outlasts the
+ * statement timeout in one).
  */
 export async function dailyPeaks(
   db: Queryable,
@@ -54,18 +56,27 @@ export async function dailyPeaks(
   namespace: string | undefined,
 ): Promise<RouteDailyPeaks[]> {
   const s = identifier(schema);
-  const read = async (table: string, seconds: number) => {
-    const params: SqlParam[] = [new Date(sinceMs), new Date(untilMs)];
+  const readDay = async (table: string, seconds: number, fromMs: number, toMs: number) => {
+    const params: SqlParam[] = [new Date(fromMs), new Date(toMs)];
     const filter = routeFilter(namespace, params);
-    const result = await db.query<{ route: string; day_ms: number; peak: string | number }>(
-      `SELECT route, extract(epoch FROM day)::float8 * 1000 AS day_ms, max(n) AS peak FROM (
-         SELECT route, date_trunc('day', bucket AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' AS day, bucket, sum(requests) AS n
+    const result = await db.query<{ route: string; peak: string | number }>(
+      `SELECT route, max(n) AS peak FROM (
+         SELECT route, bucket, sum(requests) AS n
            FROM ${s}.${table} WHERE bucket >= $1 AND bucket < $2${filter}
           GROUP BY route, bucket) per_bucket
-       GROUP BY route, day`,
+       GROUP BY route`,
       params,
     );
-    return result.rows.map((r) => ({ route: r.route, dayMs: r.day_ms, rps: Number(r.peak) / seconds }));
+    const dayMs = fromMs - (fromMs % DAY_MS);
+    return result.rows.map((r) => ({ route: r.route, dayMs, rps: Number(r.peak) / seconds }));
+  };
+  const read = async (table: string, seconds: number) => {
+    const out: { route: string; dayMs: number; rps: number }[] = [];
+    for (let from = sinceMs; from < untilMs; from = from - (from % DAY_MS) + DAY_MS) {
+      const day = await readDay(table, seconds, from, Math.min(untilMs, from - (from % DAY_MS) + DAY_MS));
+      for (const peak of day) out.push(peak);
+    }
+    return out;
   };
   const minutes = await read('traffic_minute', 60);
   const covered = new Set(minutes.map((m) => `${m.route}\u0000${m.dayMs}`));

@@ -97,10 +97,22 @@ function readMapping(r: Reader, end: number): Mapping {
   return mapping;
 }
 
-/** A store's bins as (key, count) pairs, zero counts left out. */
-function readStore(r: Reader, end: number, bins: number[]): void {
+/**
+ * Adds a store's non-zero bins to `store` and returns their total count. Read twice, since its
+ * contiguous bins' offset may follow them: collecting the bins first instead cost more in
+ * garbage collection than the merge itself.
+ */
+function addStore(r: Reader, end: number, store: LatencySketch['store']): number {
+  const start = r.pos;
   let offset = 0;
-  const contiguous: number[] = [];
+  while (r.pos < end) {
+    const tag = r.varint();
+    if (tag === 24) offset = r.sint32();
+    else r.skip(tag & 7);
+  }
+  r.pos = start;
+  let added = 0;
+  let index = offset;
   while (r.pos < end) {
     const tag = r.varint();
     const field = Math.floor(tag / 8);
@@ -116,22 +128,25 @@ function readStore(r: Reader, end: number, bins: number[]): void {
         else if (entryTag === 17) count = r.double();
         else r.skip(entryTag & 7);
       }
-      if (count !== 0) bins.push(key, count);
+      if (count !== 0) store.add(key, count);
+      added += count;
     } else if (field === 2 && wire === WIRE_BYTES) {
       const packedEnd = r.delimited();
-      while (r.pos < packedEnd) contiguous.push(r.double());
+      for (; r.pos < packedEnd; index++) {
+        const count = r.double();
+        if (count !== 0) store.add(index, count);
+        added += count;
+      }
     } else if (field === 2 && wire === WIRE_FIXED64) {
-      contiguous.push(r.double());
-    } else if (field === 3 && wire === WIRE_VARINT) {
-      offset = r.sint32();
+      const count = r.double();
+      if (count !== 0) store.add(index, count);
+      added += count;
+      index++;
     } else {
       r.skip(wire);
     }
   }
-  for (let i = 0; i < contiguous.length; i++) {
-    const count = contiguous[i] as number;
-    if (count !== 0) bins.push(offset + i, count);
-  }
+  return added;
 }
 
 /**
@@ -140,17 +155,14 @@ function readStore(r: Reader, end: number, bins: number[]): void {
  */
 export function mergeEncodedSketch(into: LatencySketch, bytes: Uint8Array): LatencySketch {
   const r = new Reader(bytes);
+  // First the mapping, wherever it is: bins of another mapping must not be added.
   let mapping: Mapping | undefined;
-  const positive: number[] = [];
-  const negative: number[] = [];
   let zeroCount = 0;
   while (r.pos < r.end) {
     const tag = r.varint();
     const field = Math.floor(tag / 8);
     const wire = tag & 7;
     if (field === 1 && wire === WIRE_BYTES) mapping = readMapping(r, r.delimited());
-    else if (field === 2 && wire === WIRE_BYTES) readStore(r, r.delimited(), positive);
-    else if (field === 3 && wire === WIRE_BYTES) readStore(r, r.delimited(), negative);
     else if (field === 4 && wire === WIRE_FIXED64) zeroCount = r.double();
     else r.skip(wire);
   }
@@ -162,16 +174,15 @@ export function mergeEncodedSketch(into: LatencySketch, bytes: Uint8Array): Late
   ) {
     return mergeSketch(into, decodeSketch(bytes));
   }
+  r.pos = 0;
   let added = zeroCount;
-  for (let i = 0; i < positive.length; i += 2) {
-    const count = positive[i + 1] as number;
-    into.store.add(positive[i] as number, count);
-    added += count;
-  }
-  for (let i = 0; i < negative.length; i += 2) {
-    const count = negative[i + 1] as number;
-    into.negativeStore.add(negative[i] as number, count);
-    added += count;
+  while (r.pos < r.end) {
+    const tag = r.varint();
+    const field = Math.floor(tag / 8);
+    const wire = tag & 7;
+    if (field === 2 && wire === WIRE_BYTES) added += addStore(r, r.delimited(), into.store);
+    else if (field === 3 && wire === WIRE_BYTES) added += addStore(r, r.delimited(), into.negativeStore);
+    else r.skip(wire);
   }
   into.zeroCount += zeroCount;
   into.count += added;

@@ -1,7 +1,7 @@
 /**
  * Reads traffic rollup rows a batch at a time through a cursor, as plain rows: memory holds one
- * batch, and each FETCH, not the whole read, is what the statement timeout bounds. A cursor
- * lives in a transaction: `tx` must be one.
+ * batch (and the next one on its way), and each FETCH, not the whole read, is what the statement
+ * timeout bounds. A cursor lives in a transaction: `tx` must be one.
  */
 import type { TrafficRow } from '../domain/telemetry/traffic-rows.js';
 import type { Queryable, SqlParam } from '../storage/database.js';
@@ -47,9 +47,19 @@ export async function readTrafficRows(
          FROM ${table} WHERE ${where}`,
     params,
   );
+  const fetch = () => {
+    const next = tx.query<StoredTrafficRow>(`FETCH ${BATCH_ROWS} FROM ${cursor}`);
+    // Awaited on the next turn; if handling this batch throws first, it must not go unhandled.
+    next.catch(() => undefined);
+    return next;
+  };
   let count = 0;
+  let pending = fetch();
   for (;;) {
-    const batch = await tx.query<StoredTrafficRow>(`FETCH ${BATCH_ROWS} FROM ${cursor}`);
+    const batch = await pending;
+    const more = batch.rows.length === BATCH_ROWS;
+    // The server reads the next batch while this one is handled, instead of waiting for it.
+    if (more) pending = fetch();
     for (const r of batch.rows) {
       onRow({
         bucketMs: r.bms,
@@ -67,7 +77,7 @@ export async function readTrafficRows(
       });
     }
     count += batch.rows.length;
-    if (batch.rows.length < BATCH_ROWS) break;
+    if (!more) break;
   }
   await tx.query(`CLOSE ${cursor}`);
   return count;

@@ -73,7 +73,13 @@ export async function gatherTraffic(
 export async function gatherReportData(options: GatherOptions): Promise<ReportData> {
   const { db, schema, nowMs, namespace } = options;
   const { sinceMs, untilMs } = reportWindow(options.window, nowMs);
-  const { totals, series, routes, hosts, statusClasses } = (await gatherTraffic(options)).traffic;
+  // The two large reads side by side: the traffic pass keeps the worker busy merging sketches
+  // while the daily peaks keep another database connection busy summing rows.
+  const [{ traffic }, peaks] = await Promise.all([
+    gatherTraffic(options),
+    dailyPeaks(db, schema, sinceMs, untilMs, namespace),
+  ]);
+  const { totals, series, routes, hosts, statusClasses } = traffic;
   // Heavy-hitter summaries are kept for the whole fleet, not per route: none for a namespace.
   const paths =
     namespace === undefined
@@ -155,6 +161,6 @@ export async function gatherReportData(options: GatherOptions): Promise<ReportDa
     decisions,
     ...(certificates ? { certificates } : {}),
     changes,
-    dailyPeaks: await dailyPeaks(db, schema, sinceMs, untilMs, namespace),
+    dailyPeaks: peaks,
   };
 }

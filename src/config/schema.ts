@@ -129,6 +129,7 @@ export const configSchema = {
     // Telemetry processing and the audit trail (docs/telemetry.md).
     TELEMETRY_MINUTE_RETENTION_DAYS: { type: 'integer', minimum: 1, maximum: 365, default: 14 },
     TELEMETRY_HOURLY_RETENTION_DAYS: { type: 'integer', minimum: 1, maximum: 3650, default: 400 },
+    TELEMETRY_DAILY_RETENTION_DAYS: { type: 'integer', minimum: 1, maximum: 3650, default: 800 },
     SECURITY_EVENT_RETENTION_DAYS: { type: 'integer', minimum: 1, maximum: 3650, default: 30 },
     AUDIT_RETENTION_DAYS: { type: 'integer', minimum: 1, maximum: 36500, default: 400 },
     TELEMETRY_BATCH_RETENTION_HOURS: { type: 'integer', minimum: 1, maximum: 720, default: 24 },

@@ -4,7 +4,10 @@
  */
 import type { Counted, RouteDailyPeaks, WafRuleCount } from '../domain/reports/report-data.js';
 import { identifier, type Queryable, type SqlParam } from '../storage/database.js';
+import { PartitionManager } from '../telemetry/partition-manager.js';
+import type { PartitionedTableName } from '../telemetry/tables.js';
 
+const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
 
 /** `route LIKE 'namespace/%'`, with LIKE's wildcards in the namespace escaped. */
@@ -44,7 +47,9 @@ export async function wafBlocks(
 /**
  * Each route's busiest minute of each UTC day, as requests/second (that minute's requests / 60).
  * Days whose minute rollups are gone (past TELEMETRY_MINUTE_RETENTION_DAYS) fall back to the
- * busiest hour / 3600, the finest data left for them.
+ * busiest hour / 3600, the finest data left for them. Read an hour of minutes or a day of hours
+ * per statement: a day of minutes over thousands of routes is millions of rows, and a month of
+ * hours in one statement outlasted the statement timeout.
  */
 export async function dailyPeaks(
   db: Queryable,
@@ -54,22 +59,41 @@ export async function dailyPeaks(
   namespace: string | undefined,
 ): Promise<RouteDailyPeaks[]> {
   const s = identifier(schema);
-  const read = async (table: string, seconds: number) => {
-    const params: SqlParam[] = [new Date(sinceMs), new Date(untilMs)];
+  /** Each route's busiest bucket in [fromMs, toMs), which lies in one UTC day. */
+  const readChunk = async (table: string, fromMs: number, toMs: number) => {
+    const params: SqlParam[] = [new Date(fromMs), new Date(toMs)];
     const filter = routeFilter(namespace, params);
-    const result = await db.query<{ route: string; day_ms: number; peak: string | number }>(
-      `SELECT route, extract(epoch FROM day)::float8 * 1000 AS day_ms, max(n) AS peak FROM (
-         SELECT route, date_trunc('day', bucket AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' AS day, bucket, sum(requests) AS n
+    const result = await db.query<{ route: string; peak: string | number }>(
+      `SELECT route, max(n) AS peak FROM (
+         SELECT route, bucket, sum(requests) AS n
            FROM ${s}.${table} WHERE bucket >= $1 AND bucket < $2${filter}
           GROUP BY route, bucket) per_bucket
-       GROUP BY route, day`,
+       GROUP BY route`,
       params,
     );
-    return result.rows.map((r) => ({ route: r.route, dayMs: r.day_ms, rps: Number(r.peak) / seconds }));
+    return result.rows;
   };
-  const minutes = await read('traffic_minute', 60);
+  const read = async (table: PartitionedTableName, seconds: number, chunkMs: number) => {
+    // Days whose partitions are gone (or never were) are not asked for, an hour at a time.
+    const held = (await new PartitionManager(db, schema).list(table)).map((p) => [p.fromMs, p.toMs]);
+    const peaks = new Map<string, { route: string; dayMs: number; rps: number }>();
+    for (let from = sinceMs; from < untilMs; from = from - (from % chunkMs) + chunkMs) {
+      const dayMs = from - (from % DAY_MS);
+      if (!held.some(([a = 0, b = 0]) => a <= from && from < b)) continue;
+      for (const row of await readChunk(table, from, Math.min(untilMs, from - (from % chunkMs) + chunkMs))) {
+        const key = `${row.route}\u0000${dayMs}`;
+        const rps = Number(row.peak) / seconds;
+        const known = peaks.get(key);
+        if (!known || rps > known.rps) peaks.set(key, { route: row.route, dayMs, rps });
+      }
+    }
+    return [...peaks.values()];
+  };
+  const minutes = await read('traffic_minute', 60, HOUR_MS);
   const covered = new Set(minutes.map((m) => `${m.route}\u0000${m.dayMs}`));
-  const hours = (await read('traffic_hour', 3600)).filter((h) => !covered.has(`${h.route}\u0000${h.dayMs}`));
+  const hours = (await read('traffic_hour', 3600, DAY_MS)).filter(
+    (h) => !covered.has(`${h.route}\u0000${h.dayMs}`),
+  );
   const firstDay = sinceMs - (sinceMs % DAY_MS);
   const dayCount = Math.ceil((untilMs - firstDay) / DAY_MS);
   const byRoute = new Map<string, number[]>();

@@ -3,28 +3,26 @@
  * a window (and certificates through a function the caller provides, since only the operator
  * has the cluster), and returns the plain ReportData the pure model is built from.
  */
-import type {
-  CertificateItem,
-  ReportData,
-  ReportWindow,
-  TrafficStep,
-} from '../domain/reports/report-data.js';
+import type { CertificateItem, ReportData, ReportWindow } from '../domain/reports/report-data.js';
 import { WINDOW_MS } from '../domain/reports/report-data.js';
 import { TOP_LIMIT } from '../domain/reports/report-model.js';
+import {
+  ReportTrafficAccumulator,
+  reportSteps,
+  type ReportTrafficData,
+} from '../domain/reports/report-traffic.js';
 import type { Database } from '../storage/database.js';
 import { DecisionRepository } from '../storage/threats/decision-repository.js';
 import { IncidentRepository } from '../storage/threats/incident-repository.js';
 import { AuditStore } from '../telemetry/audit-store.js';
-import { queryTop, queryTraffic, type GroupBy, type TrafficPoint } from '../telemetry/queries.js';
+import { queryTop } from '../telemetry/queries.js';
+import { scanTraffic, type ScanResult } from '../telemetry/traffic-scan.js';
 import { dailyPeaks, wafBlocks } from './gather-sql.js';
 
 const HOUR_MS = 3_600_000;
 
 /** Audit actions that change configuration (the rest record observations and pushes). */
 const CHANGE_ACTIONS = new Set(['create', 'update', 'delete', 'rollback', 'restore']);
-
-/** Chart steps per window: 24 hours, 28 quarter-days, 30 days. */
-const STEP_MS: Record<ReportWindow, number> = { '24h': HOUR_MS, '7d': 6 * HOUR_MS, '30d': 24 * HOUR_MS };
 
 export interface GatherOptions {
   readonly db: Database;
@@ -45,55 +43,43 @@ export function reportWindow(window: ReportWindow, nowMs: number): { sinceMs: nu
   return { sinceMs: untilMs - WINDOW_MS[window], untilMs };
 }
 
+/**
+ * The report's traffic in one pass over the rollup rows of its window: steps, routes, hosts and
+ * status classes all from the same rows, read once (whole days from the daily rollups).
+ */
+export async function gatherTraffic(
+  options: GatherOptions,
+): Promise<{ traffic: ReportTrafficData; scan: ScanResult }> {
+  const { sinceMs, untilMs } = reportWindow(options.window, options.nowMs);
+  const grid = reportSteps(options.window, sinceMs, untilMs);
+  const accumulator = new ReportTrafficAccumulator(grid);
+  const scan = await scanTraffic(
+    options.db,
+    options.schema,
+    {
+      sinceMs,
+      untilMs,
+      grid,
+      hours: true,
+      // With a namespace, only its RouteConfigs' routes ('namespace/name/route') count.
+      ...(options.namespace === undefined ? {} : { routeConfig: options.namespace }),
+    },
+    options.nowMs,
+    (row) => accumulator.add(row),
+  );
+  return { traffic: accumulator.result(), scan };
+}
+
 export async function gatherReportData(options: GatherOptions): Promise<ReportData> {
   const { db, schema, nowMs, namespace } = options;
   const { sinceMs, untilMs } = reportWindow(options.window, nowMs);
-  // With a namespace, only its RouteConfigs' routes ('namespace/name/route') count.
-  const scope = namespace === undefined ? {} : { routeConfig: namespace };
-  const whole = async (by: GroupBy) =>
-    (
-      await queryTraffic(db, schema, { sinceMs, untilMs, stepMs: untilMs - sinceMs, by, ...scope }, nowMs)
-    ).series.map((s) => ({ group: s.group ?? '', point: s.points[0] }));
-  const series = await queryTraffic(
-    db,
-    schema,
-    { sinceMs, untilMs, stepMs: STEP_MS[options.window], ...scope },
-    nowMs,
-  );
-  const steps: TrafficStep[] = (series.series[0]?.points ?? []).map((p) => ({
-    timeMs: Date.parse(p.time),
-    requests: p.requests,
-    errors: p.errors,
-    bytesIn: p.bytesIn,
-    bytesOut: p.bytesOut,
-  }));
-  const totals = steps.reduce(
-    (t, p) => ({
-      requests: t.requests + p.requests,
-      errors: t.errors + p.errors,
-      bytesIn: t.bytesIn + p.bytesIn,
-      bytesOut: t.bytesOut + p.bytesOut,
-    }),
-    { requests: 0, errors: 0, bytesIn: 0, bytesOut: 0 },
-  );
-  const counters = (p: TrafficPoint | undefined) => ({
-    requests: p?.requests ?? 0,
-    errors: p?.errors ?? 0,
-    bytesIn: p?.bytesIn ?? 0,
-    bytesOut: p?.bytesOut ?? 0,
-  });
-  const routes = (await whole('route')).map(({ group, point }) => ({
-    route: group,
-    ...counters(point),
-    p50Ms: point?.latencyMs.p50 ?? null,
-    p95Ms: point?.latencyMs.p95 ?? null,
-    p99Ms: point?.latencyMs.p99 ?? null,
-  }));
-  const hosts = (await whole('host')).map(({ group, point }) => ({ host: group, ...counters(point) }));
-  const statusClasses = (await whole('status')).map(({ group, point }) => ({
-    statusClass: group,
-    requests: point?.requests ?? 0,
-  }));
+  // The two large reads side by side: the traffic pass keeps the worker busy merging sketches
+  // while the daily peaks keep another database connection busy summing rows.
+  const [{ traffic }, peaks] = await Promise.all([
+    gatherTraffic(options),
+    dailyPeaks(db, schema, sinceMs, untilMs, namespace),
+  ]);
+  const { totals, series, routes, hosts, statusClasses } = traffic;
   // Heavy-hitter summaries are kept for the whole fleet, not per route: none for a namespace.
   const paths =
     namespace === undefined
@@ -164,7 +150,7 @@ export async function gatherReportData(options: GatherOptions): Promise<ReportDa
     untilMs,
     ...(namespace === undefined ? {} : { namespace }),
     totals,
-    series: steps,
+    series,
     routes,
     hosts,
     statusClasses,
@@ -175,6 +161,6 @@ export async function gatherReportData(options: GatherOptions): Promise<ReportDa
     decisions,
     ...(certificates ? { certificates } : {}),
     changes,
-    dailyPeaks: await dailyPeaks(db, schema, sinceMs, untilMs, namespace),
+    dailyPeaks: peaks,
   };
 }

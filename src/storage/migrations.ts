@@ -444,6 +444,30 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE INDEX threat_incidents_last_seen ON ${s}.threat_incidents (last_seen);`,
     ],
   },
+  {
+    // Daily traffic rollups (issue 16): a 30-day report over thousands of routes read every
+    // hourly row of the window; whole days now come from one row per key and day.
+    version: 520,
+    name: 'telemetry daily rollups',
+    statements: (s) => [
+      // Recomputed from the day's hourly rows by the downsampling, once every hour of it is
+      // rolled up (src/telemetry/day-rollup.ts); monthly partitions, like the hourly table.
+      `CREATE TABLE ${s}.traffic_day (LIKE ${s}.traffic_hour INCLUDING ALL) PARTITION BY RANGE (bucket);`,
+      // Days whose hourly rows changed since the day was last recomputed: queries read no day
+      // from traffic_day at or after the oldest of them.
+      `CREATE TABLE ${s}.telemetry_dirty_days (day timestamptz PRIMARY KEY);`,
+      // Every day that may have hourly rows, to two days ahead: the days of the hours rolled up
+      // before this version, and those a previous version still rolls up during a rolling
+      // upgrade (it does not mark days) are all recomputed once complete. min() reads the index.
+      `
+      INSERT INTO ${s}.telemetry_dirty_days (day)
+      SELECT generate_series(
+               date_trunc('day', first.bucket AT TIME ZONE 'UTC') AT TIME ZONE 'UTC',
+               now() + interval '48 hours', interval '24 hours')
+        FROM (SELECT min(bucket) AS bucket FROM ${s}.traffic_hour) first
+       WHERE first.bucket IS NOT NULL;`,
+    ],
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS.reduce((max, m) => Math.max(max, m.version), 0);

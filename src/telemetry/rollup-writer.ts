@@ -28,6 +28,11 @@ interface TrafficRow {
 
 const KEY_COLUMNS = 'b timestamptz, h text, r text, m text, c text, g text';
 
+export type TrafficTable = 'traffic_minute' | 'traffic_hour' | 'traffic_day';
+
+/** Cells per statement: a day of thousands of routes would otherwise be one JSON parameter of tens of MB. */
+const CELLS_PER_STATEMENT = 1_000;
+
 export class RollupWriter {
   private readonly s: string;
 
@@ -48,8 +53,13 @@ export class RollupWriter {
     if (table === 'minute') await this.markDirty(aggregate.buckets());
   }
 
-  private async writeTraffic(cells: readonly TrafficCell[], table: string): Promise<void> {
-    if (cells.length === 0) return;
+  /** Adds `cells` to what `table` holds for their keys (counters summed, sketches merged). */
+  async writeTraffic(cells: readonly TrafficCell[], table: TrafficTable): Promise<void> {
+    for (let i = 0; i < cells.length; i += CELLS_PER_STATEMENT)
+      await this.writeTrafficChunk(cells.slice(i, i + CELLS_PER_STATEMENT), table);
+  }
+
+  private async writeTrafficChunk(cells: readonly TrafficCell[], table: TrafficTable): Promise<void> {
     const key = (c: TrafficCell) => ({
       b: new Date(c.bucketMs).toISOString(),
       h: c.host,

@@ -6,6 +6,7 @@ export function retentionSettings(config: Config): RetentionSettings {
   return {
     minuteDays: config.telemetryMinuteRetentionDays,
     hourDays: config.telemetryHourlyRetentionDays,
+    dayDays: config.telemetryDailyRetentionDays,
     securityDays: config.securityEventRetentionDays,
     auditDays: config.auditRetentionDays,
     batchHours: config.telemetryBatchRetentionHours,

@@ -5,7 +5,7 @@
  */
 import type { Granularity } from '../domain/telemetry/partitions.js';
 
-export type RetentionClass = 'minute' | 'hour' | 'security';
+export type RetentionClass = 'minute' | 'hour' | 'day' | 'security';
 
 export interface PartitionedTable {
   readonly name: string;
@@ -23,6 +23,7 @@ export const PARTITIONED_TABLES = [
   { name: 'top_hour', granularity: 'month', timeColumn: 'bucket', retention: 'hour' },
   { name: 'waf_hour', granularity: 'month', timeColumn: 'bucket', retention: 'hour' },
   { name: 'drops_hour', granularity: 'month', timeColumn: 'bucket', retention: 'hour' },
+  { name: 'traffic_day', granularity: 'month', timeColumn: 'bucket', retention: 'day' },
   { name: 'security_events', granularity: 'day', timeColumn: 'occurred_at', retention: 'security' },
 ] as const satisfies readonly PartitionedTable[];
 
@@ -38,6 +39,8 @@ export function tableInfo(name: PartitionedTableName): PartitionedTable {
 export interface RetentionSettings {
   readonly minuteDays: number;
   readonly hourDays: number;
+  /** Daily rollups; never less than `hourDays` (see {@link retentionMs}). */
+  readonly dayDays: number;
   readonly securityDays: number;
   readonly auditDays: number;
   /** Processed telemetry_batches rows are deleted after this many hours. */
@@ -47,13 +50,27 @@ export interface RetentionSettings {
 export const DEFAULT_RETENTION: RetentionSettings = {
   minuteDays: 14,
   hourDays: 400,
+  dayDays: 800,
   securityDays: 30,
   auditDays: 400,
   batchHours: 24,
 };
 
 export function retentionMs(settings: RetentionSettings, cls: RetentionClass): number {
-  const days =
-    cls === 'minute' ? settings.minuteDays : cls === 'hour' ? settings.hourDays : settings.securityDays;
-  return days * 86_400_000;
+  return retentionDays(settings, cls) * 86_400_000;
+}
+
+function retentionDays(settings: RetentionSettings, cls: RetentionClass): number {
+  switch (cls) {
+    case 'minute':
+      return settings.minuteDays;
+    case 'hour':
+      return settings.hourDays;
+    case 'day':
+      // Queries take a complete day from the daily table rather than from its hours: a day
+      // dropped while its hours are kept would read as a day without traffic.
+      return Math.max(settings.dayDays, settings.hourDays);
+    case 'security':
+      return settings.securityDays;
+  }
 }

@@ -27,11 +27,18 @@ function formatNumber(value: number): string {
   return value.toLocaleString('en-US', { maximumFractionDigits: 3 });
 }
 
-function cell(value: Cell, column: string): string {
+/** An empty name is data (requests no route matched), but an empty cell reads as a fault. */
+function cell(value: Cell, column: string, emptyName: string): string {
   if (value === null) return `<td class="num" data-column="${escapeHtml(column)}">–</td>`;
   if (typeof value === 'number')
     return `<td class="num" data-column="${escapeHtml(column)}" data-value="${value}">${formatNumber(value)}</td>`;
+  if (value === '')
+    return `<td class="none" data-column="${escapeHtml(column)}" data-value="">${emptyName}</td>`;
   return `<td data-column="${escapeHtml(column)}">${escapeHtml(value)}</td>`;
+}
+
+function emptyName(t: Table, column: string): string {
+  return column === 'route' || t.name === 'top_routes' ? '(no route)' : '(none)';
 }
 
 function table(t: Table): string {
@@ -40,7 +47,10 @@ function table(t: Table): string {
     return `${head}<p class="empty" data-table="${escapeHtml(t.name)}">None in this window.</p>`;
   const columns = t.columns.map((c) => `<th>${escapeHtml(c.replace(/_/g, ' '))}</th>`).join('');
   const rows = t.rows
-    .map((r) => `<tr>${r.map((v, i) => cell(v, t.columns[i] ?? '')).join('')}</tr>`)
+    .map(
+      (r) =>
+        `<tr>${r.map((v, i) => cell(v, t.columns[i] ?? '', emptyName(t, t.columns[i] ?? ''))).join('')}</tr>`,
+    )
     .join('\n');
   return `${head}<table data-table="${escapeHtml(t.name)}"><thead><tr>${columns}</tr></thead><tbody>\n${rows}\n</tbody></table>`;
 }

@@ -63,4 +63,22 @@ describe('report renderings', () => {
     expect(html).to.include('Certificates (not available: no cluster access)');
     expect(html).not.to.match(/<script/i);
   });
+
+  it('names requests no route matched instead of leaving the cell empty, in HTML only', () => {
+    const unmatched = {
+      route: '',
+      requests: 5,
+      errors: 0,
+      bytesIn: 0,
+      bytesOut: 0,
+      p50Ms: 1,
+      p95Ms: 2,
+      p99Ms: 3,
+    };
+    const withUnmatched = buildReport({ ...data, routes: [unmatched] }, ['top', 'latency']);
+    const html = renderReport(withUnmatched, 'html', 'Report').body;
+    expect(html).to.include('<td class="none" data-column="route" data-value="">(no route)</td>');
+    expect(html).to.include('<td class="none" data-column="name" data-value="">(no route)</td>');
+    expect(renderReport(withUnmatched, 'csv', 'Report').body).not.to.include('(no route)');
+  });
 });
